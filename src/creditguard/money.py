@@ -62,7 +62,7 @@ def parse_amount(text: object, field: str = "amount", *, allow_negative: bool = 
     """
     if isinstance(text, bool) or not isinstance(text, str):
         raise InputError(
-            field, f"must be a decimal string such as \"12.34\", not {type(text).__name__}"
+            field, f'must be a decimal string such as "12.34", not {type(text).__name__}'
         )
     s = text.strip()
     if not s:
@@ -110,7 +110,7 @@ def parse_rate(
     else:
         if isinstance(text, bool) or not isinstance(text, str):
             raise InputError(
-                field, f"must be a decimal string such as \"0.146\", not {type(text).__name__}"
+                field, f'must be a decimal string such as "0.146", not {type(text).__name__}'
             )
         s = text.strip()
         if not s:
