@@ -176,12 +176,21 @@ def round_fen(value: Fraction | Decimal | int, rounding: Rounding = Rounding.HAL
 def split(total: int, n: int, rounding: Rounding = Rounding.HALF_UP) -> list[int]:
     """Split ``total`` fen into ``n`` parts: each ``round(total / n)``, the last takes the rest.
 
-    The parts always add up to ``total`` exactly (SPEC §1).
+    The parts always add up to ``total`` exactly (SPEC §1) and, for a non-negative total, none
+    is negative (a part never exceeds what is left).
     """
     if n < 1:
         raise InputError("n", f"a split needs at least one part, got {n}")
     part = round_div(total, n, rounding)
-    return [part] * (n - 1) + [total - part * (n - 1)]
+    parts: list[int] = []
+    left = total
+    for _ in range(n - 1):
+        # A tiny total over many parts (5 fen over 8) would leave the last part negative;
+        # no part may exceed what is left, so later parts are 0 instead.
+        take = max(0, min(part, left)) if total >= 0 else part
+        parts.append(take)
+        left -= take
+    return [*parts, left]
 
 
 class CumulativeAccrual:

@@ -120,6 +120,8 @@ def test_split_last_absorbs_remainder() -> None:
     # 0.05 over 2: round(2.5) half-up = 3, last = 2; half-even: 2, last 3.
     assert split(5, 2) == [3, 2]
     assert split(5, 2, Rounding.HALF_EVEN) == [2, 3]
+    # 0.05 over 8: round(0.625) = 1 fen each until nothing is left; never a negative part.
+    assert split(5, 8) == [1, 1, 1, 1, 1, 0, 0, 0]
     with pytest.raises(InputError):
         split(100, 0)
 
@@ -128,6 +130,7 @@ def test_split_last_absorbs_remainder() -> None:
 def test_split_sums_to_total(total: int, n: int) -> None:
     parts = split(total, n)
     assert sum(parts) == total
+    assert min(parts) >= 0
     assert len(parts) == n
 
 

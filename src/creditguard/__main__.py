@@ -1,0 +1,5 @@
+"""``python -m creditguard`` runs the command line."""
+
+from creditguard.cli import main
+
+main()
