@@ -1,0 +1,269 @@
+"""Repository of account states (loans and lines), borrowers and the products in use.
+
+An account's state is a frozen dataclass of the servicing domain. Its obligations (every field
+typed ``tuple[Obligation, ...]``) are stored as rows of ``obligations`` — what the end of day
+reads column-wise for whole portfolios — and the rest as the exact JSON ``state`` document.
+Loading reassembles the same value; ``version`` guards against a lost update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Iterator, Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from creditguard.money import InputError
+from creditguard.servicing.model import Amounts, Obligation, ObligationKind
+from creditguard.store.codec import decode, encode
+from creditguard.store.servicing_tables import accounts, borrowers, obligations, products
+from creditguard.store.tables import system_state
+
+__all__ = ["AccountRepository", "ConcurrentUpdate", "UnknownAccount"]
+
+_COMPONENTS = ("principal", "interest", "fee", "penalty")
+
+
+class UnknownAccount(InputError):
+    """No account with that id."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__("account", f"no account {account!r}")
+
+
+class ConcurrentUpdate(RuntimeError):
+    """The account changed since it was read (another writer saved first)."""
+
+
+# The fields holding an account's live obligations (a loan's schedule, a line's statements).
+# Other obligation tuples in a state (e.g. a loan's original schedule) stay in the document.
+OBLIGATION_FIELDS = frozenset({"installments", "statements"})
+
+
+@cache
+def _obligation_fields(cls: type) -> tuple[str, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name in OBLIGATION_FIELDS and hints[f.name] == tuple[Obligation, ...]
+    )
+
+
+def _obligation_row(account: str, field: str, seq: int, ob: Obligation) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "account_id": account,
+        "field": field,
+        "ref": ob.ref,
+        "seq": seq,
+        "kind": ob.kind.value,
+        "due_date": ob.due_date,
+        "original_due_date": ob.original_due_date,
+        "minimum": ob.minimum,
+    }
+    for side in ("due", "paid", "waived"):
+        amounts: Amounts = getattr(ob, side)
+        for c in _COMPONENTS:
+            row[f"{side}_{c}"] = getattr(amounts, c)
+    return row
+
+
+def _obligation_from_row(row: Any) -> Obligation:
+    def amounts(side: str) -> Amounts:
+        return Amounts(*(int(getattr(row, f"{side}_{c}")) for c in _COMPONENTS))
+
+    return Obligation(
+        ref=row.ref,
+        kind=ObligationKind(row.kind),
+        due_date=row.due_date,
+        original_due_date=row.original_due_date,
+        due=amounts("due"),
+        paid=amounts("paid"),
+        waived=amounts("waived"),
+        minimum=int(row.minimum),
+    )
+
+
+class AccountRepository:
+    """Loads and saves account states inside one unit of work's transaction.
+
+    ``types`` maps an account kind (``"loan"``, ``"line"``) to its state dataclass, which must
+    have the attributes ``account``, ``borrower``, ``product`` and ``status``.
+    """
+
+    def __init__(self, conn: Connection, types: Mapping[str, type]) -> None:
+        self.conn = conn
+        self.types = dict(types)
+        self._versions: dict[str, int] = {}
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def exists(self, account: str) -> bool:
+        """Whether an account with this id exists."""
+        return (
+            self.conn.execute(
+                select(accounts.c.account_id).where(accounts.c.account_id == account)
+            ).first()
+            is not None
+        )
+
+    def kind_of(self, account: str) -> str:
+        """``"loan"`` or ``"line"``; :class:`UnknownAccount` if there is no such account."""
+        kind = self.conn.execute(
+            select(accounts.c.kind).where(accounts.c.account_id == account)
+        ).scalar_one_or_none()
+        if kind is None:
+            raise UnknownAccount(account)
+        return str(kind)
+
+    def get(self, account: str) -> Any:
+        """The account's state, reassembled from its document and its obligation rows."""
+        row = self.conn.execute(
+            select(accounts).where(accounts.c.account_id == account)
+        ).one_or_none()
+        if row is None:
+            raise UnknownAccount(account)
+        cls = self.types[row.kind]
+        document = dict(row.state)
+        rows = self.conn.execute(
+            select(obligations)
+            .where(obligations.c.account_id == account)
+            .order_by(obligations.c.field, obligations.c.seq)
+        ).all()
+        grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
+        for r in rows:
+            grouped[r.field].append(_obligation_from_row(r))
+        state = decode(cls, {**document, **{f: [] for f in grouped}})
+        state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
+        self._versions[account] = int(row.version)
+        return state
+
+    def add(self, kind: str, state: Any, *, opened_on: date, line_ref: str | None = None) -> None:
+        """Store a new account."""
+        if self.exists(state.account):
+            raise InputError("account", f"account {state.account!r} already exists")
+        document, rows = self._split(state)
+        self.conn.execute(
+            insert(accounts).values(
+                account_id=state.account,
+                kind=kind,
+                borrower_id=state.borrower,
+                product=state.product,
+                status=str(state.status),
+                line_ref=line_ref,
+                opened_on=opened_on,
+                version=1,
+                state=document,
+            )
+        )
+        if rows:
+            self.conn.execute(insert(obligations), rows)
+        self._versions[state.account] = 1
+
+    def save(self, state: Any) -> None:
+        """Store a changed state read by :meth:`get` in this transaction."""
+        account = state.account
+        version = self._versions.get(account)
+        if version is None:
+            raise RuntimeError(f"save({account!r}) without get() in this unit of work")
+        document, rows = self._split(state)
+        result = self.conn.execute(
+            update(accounts)
+            .where(and_(accounts.c.account_id == account, accounts.c.version == version))
+            .values(status=str(state.status), version=version + 1, state=document)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"account {account!r} changed since it was read")
+        self._versions[account] = version + 1
+        self.conn.execute(delete(obligations).where(obligations.c.account_id == account))
+        if rows:
+            self.conn.execute(insert(obligations), rows)
+
+    def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        cls: type = type(state)
+        fields = _obligation_fields(cls)
+        document = encode(state)
+        rows: list[dict[str, Any]] = []
+        for f in fields:
+            document.pop(f)
+            rows.extend(
+                _obligation_row(state.account, f, seq, ob)
+                for seq, ob in enumerate(getattr(state, f))
+            )
+        return document, rows
+
+    def ids(self, kind: str | None = None) -> list[str]:
+        """Account ids in id order, all or of one kind."""
+        query = select(accounts.c.account_id).order_by(accounts.c.account_id)
+        if kind is not None:
+            query = query.where(accounts.c.kind == kind)
+        return [str(a) for a in self.conn.execute(query).scalars()]
+
+    def all(self, kind: str | None = None) -> Iterator[Any]:
+        """Every account state (for reports and the end of day), in id order."""
+        for account in self.ids(kind):
+            yield self.get(account)
+
+    # -- products and borrowers ----------------------------------------------------------------
+
+    def put_product(self, name: str, kind: str, definition: Mapping[str, Any], source: str) -> None:
+        """Record a product definition (idempotent: the same definition again is a no-op)."""
+        existing = self.conn.execute(
+            select(products.c.definition).where(products.c.name == name)
+        ).scalar_one_or_none()
+        if existing is None:
+            self.conn.execute(
+                insert(products).values(
+                    name=name, kind=kind, definition=dict(definition), source=source
+                )
+            )
+        elif dict(existing) != dict(definition):
+            raise InputError("product", f"product {name!r} already exists with another definition")
+
+    def product_definition(self, name: str) -> tuple[str, dict[str, Any], str] | None:
+        """(kind, definition, source) of a recorded product, or ``None``."""
+        row = self.conn.execute(select(products).where(products.c.name == name)).one_or_none()
+        if row is None:
+            return None
+        return str(row.kind), dict(row.definition), str(row.source)
+
+    def put_borrower(self, row: Mapping[str, Any]) -> None:
+        """Insert a borrower row (personal data already encrypted by the caller)."""
+        self.conn.execute(insert(borrowers).values(**row))
+
+    def borrower(self, borrower_id: str) -> Any:
+        """The borrower's row, or ``None``."""
+        return self.conn.execute(
+            select(borrowers).where(borrowers.c.borrower_id == borrower_id)
+        ).one_or_none()
+
+    def borrower_by_fingerprint(self, fingerprint: str) -> str | None:
+        """The id of the borrower whose national ID has this fingerprint."""
+        value = self.conn.execute(
+            select(borrowers.c.borrower_id).where(borrowers.c.national_id_fp == fingerprint)
+        ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    # -- settings (JSON values in the system state) --------------------------------------------
+
+    def setting(self, key: str) -> Any:
+        """A JSON value kept in the system state (``None`` if absent)."""
+        value = self.conn.execute(
+            select(system_state.c.value).where(system_state.c.key == key)
+        ).scalar_one_or_none()
+        return None if value is None else json.loads(value)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a JSON value in the system state."""
+        text = json.dumps(value, sort_keys=True)
+        if self.setting(key) is None:
+            self.conn.execute(insert(system_state).values(key=key, value=text))
+        else:
+            self.conn.execute(
+                update(system_state).where(system_state.c.key == key).values(value=text)
+            )

@@ -1,0 +1,94 @@
+"""Servicing tables (SQLAlchemy Core), created by migration ``0002_servicing``.
+
+An account's **obligations** (installments, statements) are rows of ``obligations`` — the hot,
+columnar part that the end of day reads and writes for whole portfolios. Everything else about
+an account (purchases, plans, payment log, accrual runs) is its ``state`` document, encoded
+exactly by :mod:`creditguard.store.codec`. ``version`` rises with every save, so two writers can
+never both save from the same read (optimistic check on top of the row lock).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from creditguard.store.tables import metadata
+
+__all__ = ["accounts", "borrowers", "obligations", "products"]
+
+_Json = JSON().with_variant(JSONB(), "postgresql")
+
+borrowers = Table(
+    "borrowers",
+    metadata,
+    Column("borrower_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("national_id_enc", Text, nullable=True),
+    Column("national_id_fp", Text, nullable=True, unique=True),
+    Column("national_id_masked", Text, nullable=True),
+    Column("phone_enc", Text, nullable=True),
+    Column("phone_masked", Text, nullable=True),
+    Column("created_on", Date, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("definition", _Json, nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("borrower_id", Text, ForeignKey("borrowers.borrower_id"), nullable=False),
+    Column("product", Text, ForeignKey("products.name"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("line_ref", Text, nullable=True),
+    Column("opened_on", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", _Json, nullable=False),
+    Index("ix_accounts_borrower", "borrower_id"),
+)
+
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("account_id", Text, ForeignKey("accounts.account_id"), nullable=False),
+    Column("field", Text, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("original_due_date", Date, nullable=False),
+    Column("due_principal", BigInteger, nullable=False),
+    Column("due_interest", BigInteger, nullable=False),
+    Column("due_fee", BigInteger, nullable=False),
+    Column("due_penalty", BigInteger, nullable=False),
+    Column("paid_principal", BigInteger, nullable=False),
+    Column("paid_interest", BigInteger, nullable=False),
+    Column("paid_fee", BigInteger, nullable=False),
+    Column("paid_penalty", BigInteger, nullable=False),
+    Column("waived_principal", BigInteger, nullable=False),
+    Column("waived_interest", BigInteger, nullable=False),
+    Column("waived_fee", BigInteger, nullable=False),
+    Column("waived_penalty", BigInteger, nullable=False),
+    Column("minimum", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "field", "ref"),
+    Index("ix_obligations_due_date", "due_date"),
+)
