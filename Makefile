@@ -7,6 +7,8 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
+# The machines set PYTHONDONTWRITEBYTECODE: compile once at install, or every import recompiles.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test lint bench install clean
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -339,6 +340,337 @@ def products_show(
     for key, value in payload.items():
         table.add_row(key, json.dumps(value, ensure_ascii=False))
     console.print(table)
+
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+borrower_app = typer.Typer(help="Borrowers.", no_args_is_help=True)
+line_app = typer.Typer(help="Credit-pay lines.", no_args_is_help=True)
+loan_app = typer.Typer(help="Cash loans.", no_args_is_help=True)
+statement_app = typer.Typer(help="Statements.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The ledger.", no_args_is_help=True)
+for _name, _sub in (
+    ("db", db_app),
+    ("borrower", borrower_app),
+    ("line", line_app),
+    ("loan", loan_app),
+    ("statement", statement_app),
+    ("account", account_app),
+    ("ledger", ledger_app),
+):
+    app.add_typer(_sub, name=_name)
+
+DB_OPTION = typer.Option(None, "--db", help="Database URL or SQLite path (default $CREDITGUARD_DB)")
+KEY_OPTION = typer.Option(None, "--key", help="Idempotency key (generated if absent)")
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON")
+
+
+def _servicing(db: str | None, actor: str = "cli") -> Any:
+    from creditguard.servicing.service import Servicing
+    from creditguard.store.db import connect
+
+    return Servicing(connect(db), actor=actor)
+
+
+def _emit(result: Any, as_json: bool, title: str) -> None:
+    """Print a command's result: JSON, or a two-column table."""
+    if as_json:
+        _print_json(result)
+        return
+    table = Table(title=title)
+    table.add_column("键 Key")
+    table.add_column("值 Value")
+    for key, value in result.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(str(key), shown)
+    console.print(table)
+
+
+@db_app.command("init")
+def db_init(
+    db: str = DB_OPTION,
+    business_date: str = typer.Option(None, "--business-date", help="Initial business date"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create or migrate the database; optionally set the first business date."""
+    from creditguard.store.db import connect
+    from creditguard.store.migrate import current, upgrade
+
+    engine = connect(db)
+    upgrade(engine)
+    result: dict[str, Any] = {"revision": current(engine)}
+    if business_date is not None:
+        svc = _servicing(db)
+        svc.set_business_date(parse_date(business_date, "business-date"))
+        result["business_date"] = business_date
+    _emit(result, as_json, "数据库 Database")
+
+
+@borrower_app.command("add")
+def borrower_add(
+    borrower_id: str = typer.Argument(..., help="Borrower id"),
+    name: str = typer.Option(..., help="Name"),
+    national_id: str = typer.Option(..., "--national-id", help="18-character national ID"),
+    phone: str = typer.Option(..., help="Mobile number"),
+    db: str = DB_OPTION,
+    key: str = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a borrower (national ID and phone encrypted at rest, shown masked)."""
+    result = _servicing(db).add_borrower(borrower_id, name, national_id, phone, key=key)
+    _emit(result, as_json, "借款人 Borrower")
+
+
+@line_app.command("open")
+def line_open(
+    account: str = typer.Argument(..., help="Account id"),
+    product: str = typer.Option("credit-pay", help="Revolving product"),
+    limit: str = typer.Option(..., help="Credit limit, yuan"),
+    borrower: str = typer.Option(..., help="Borrower id"),
+    db: str = DB_OPTION,
+    key: str = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open a credit-pay line."""
+    result = _servicing(db).open_line(
+        account, product, parse_amount(limit, "limit"), borrower, key=key
+    )
+    _emit(result, as_json, "开通额度 Line opened")
+
+
+@app.command("purchase")
+def purchase_cmd(
+    account: str = typer.Argument(..., help="Line account id"),
+    amount: str = typer.Option(..., help="Amount, yuan"),
+    db: str = DB_OPTION,
+    key: str = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A purchase on a line, authorised against its available amount and status."""
+    result = _servicing(db).purchase(account, parse_amount(amount, "amount"), key=key)
+    _emit(result, as_json, "消费 Purchase")
+
+
+@loan_app.command("disburse")
+def loan_disburse(
+    account: str = typer.Argument(..., help="Loan account id"),
+    product: str = typer.Option("cash-loan", help="Installment product"),
+    principal: str = typer.Option(..., help="Principal, yuan"),
+    term: str = typer.Option(..., help="Months"),
+    method: str = typer.Option(None, help="Schedule method (default: the product's first)"),
+    borrower: str = typer.Option(..., help="Borrower id"),
+    line: str = typer.Option(None, help="Cash line the loan is drawn from"),
+    db: str = DB_OPTION,
+    key: str = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Disburse a cash loan."""
+    result = _servicing(db).disburse(
+        account,
+        product,
+        parse_amount(principal, "principal"),
+        parse_int(term, "term", minimum=1),
+        method,
+        line=line,
+        borrower=borrower,
+        key=key,
+    )
+    _emit(result, as_json, "放款 Disbursed")
+
+
+@app.command("repay")
+def repay_cmd(
+    account: str = typer.Argument(..., help="Account id"),
+    amount: str = typer.Option(..., help="Amount, yuan"),
+    db: str = DB_OPTION,
+    key: str = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A repayment, allocated by the waterfall (past due first, oldest first)."""
+    result = _servicing(db).repay(account, parse_amount(amount, "amount"), key=key)
+    _emit(result, as_json, "还款 Repayment")
+
+
+eod_app = typer.Typer(help="End of day.", no_args_is_help=True)
+bureau_app = typer.Typer(help="Credit-bureau files.", no_args_is_help=True)
+app.add_typer(eod_app, name="eod")
+app.add_typer(bureau_app, name="bureau")
+
+
+def _run_eod(db: str | None, through: str | None, as_json: bool) -> None:
+    from rich.progress import Progress
+
+    from creditguard.servicing.end_of_day import run_through
+
+    svc = _servicing(db, actor="eod")
+    start = svc.business_date()
+    last = parse_date(through, "through") if through else start
+    if last < start:
+        raise InputError("through", f"{last} is before the business date {start}")
+    days = (last - start).days + 1
+    keys = ("accounts", "newly_past_due", "cured", "frozen", "closed", "written_off", "postings")
+    totals = dict.fromkeys(keys, 0)
+    with Progress(console=Console(stderr=True), disable=as_json) as progress:
+        task = progress.add_task("日终 End of day", total=days)
+
+        def step(summary: Any) -> None:
+            for key in keys:
+                value = getattr(summary, key)
+                totals[key] = value if key == "accounts" else totals[key] + value
+            progress.update(task, advance=1, description=f"日终 {summary.business_date}")
+
+        run_through(svc, last, progress=step)
+    result = {
+        "from": start.isoformat(),
+        "through": last.isoformat(),
+        "days": days,
+        **totals,
+        "business_date": svc.business_date().isoformat(),
+    }
+    _emit(result, as_json, "日终汇总 End-of-day summary")
+
+
+@eod_app.command("run")
+def eod_run(
+    through: str = typer.Option(None, "--through", help="Run every business date up to this one"),
+    db: str = DB_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the end of day for the business date (or every date through --through), once each."""
+    _run_eod(db, through, as_json)
+
+
+@statement_app.command("run")
+def statement_run(
+    through: str = typer.Option(None, "--through", help="Run end of day through this date"),
+    db: str = DB_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Issue statements by running the end of day through --through (same as eod run)."""
+    _run_eod(db, through, as_json)
+
+
+@eod_app.command("status")
+def eod_status(db: str = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """The business date and the last end-of-day runs."""
+    from sqlalchemy import select
+
+    from creditguard.store.db import connect
+    from creditguard.store.overdue_tables import eod_runs
+
+    engine = connect(db)
+    svc = _servicing(db)
+    with engine.connect() as conn:
+        runs = conn.execute(
+            select(eod_runs).order_by(eod_runs.c.business_date.desc()).limit(5)
+        ).all()
+    result = {
+        "business_date": svc.business_date().isoformat(),
+        "last_runs": [
+            {"date": r.business_date.isoformat(), "status": r.status, **(r.summary or {})}
+            for r in runs
+        ],
+    }
+    _emit(result, as_json, "日终状态 End-of-day status")
+
+
+@bureau_app.command("export")
+def bureau_export(
+    month: str = typer.Option(..., help="Month YYYY-MM"),
+    fmt: str = typer.Option("pboc", "--format", help="pboc | metro2"),
+    out: str = typer.Option("out/bureau", "--out", help="Output directory"),
+    db: str = DB_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write one month's credit-bureau file; negative records without prior notice are withheld."""
+    from creditguard.servicing.bureau import export_month
+    from creditguard.store.db import connect
+
+    result = export_month(connect(db), month, fmt, Path(out))
+    _emit(result, as_json, "征信报送 Bureau export")
+    if result["errors"]:
+        raise Exit(1)
+
+
+@account_app.command("show")
+def account_show(
+    account: str = typer.Argument(..., help="Account id"),
+    db: str = DB_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """An account as the replay output shows it."""
+    from creditguard.servicing.replay import account_view
+
+    svc = _servicing(db)
+    view = account_view(svc.show(account), svc.business_date())
+    if as_json:
+        _print_json(view)
+        return
+    _emit({k: v for k, v in view.items() if k not in ("installments", "statements")}, False,
+          f"账户 Account {account}")  # fmt: skip
+    rows = view.get("installments") or view.get("statements") or []
+    if rows:
+        table = Table(title="明细 Detail")
+        for col in rows[0]:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(v if isinstance(v, str) else json.dumps(v) for v in row.values()))
+        console.print(table)
+
+
+@ledger_app.command("verify")
+def ledger_verify(db: str = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Re-derive every balance from the postings; exit 1 naming each mismatch."""
+    from creditguard.store.db import connect
+    from creditguard.store.verify import verify_ledger
+
+    mismatches = verify_ledger(connect(db))
+    if as_json:
+        _print_json({"ok": not mismatches, "mismatches": [str(m) for m in mismatches]})
+    elif mismatches:
+        for m in mismatches:
+            console.print(f"[red]不一致 mismatch[/red] {m}")
+    else:
+        console.print("账平 Ledger verified: every stored balance equals its postings.")
+    if mismatches:
+        raise Exit(1)
+
+
+@app.command("replay")
+def replay_cmd(
+    scenario_file: str = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file"),
+    db: str = typer.Option(None, "--db", help="Run on this database instead of a temporary one"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run a scenario on a fresh database and print the final state."""
+    from creditguard.servicing.replay import replay
+    from creditguard.servicing.scenario import load_scenario
+
+    scenario = Path(scenario_file)
+    if not scenario.is_file():
+        raise InputError("scenario", f"{scenario} is not a readable file")
+    result = replay(load_scenario(scenario.read_text(encoding="utf-8"), str(scenario)), db_url=db)
+    if as_json:
+        _print_json(result)
+        return
+    table = Table(title=f"回放 Replay as of {result['as_of']}")
+    for col in (
+        "账户 Account",
+        "类型 Kind",
+        "状态 Status",
+        "应还未还 Outstanding",
+        "本金余额 Principal",
+    ):
+        table.add_column(col)
+    for name, view in result["accounts"].items():
+        outstanding = sum((parse_amount(v) for v in view["outstanding"].values()), start=0)
+        table.add_row(name, view["kind"], view["status"], format_amount(outstanding),
+                      view["principal_balance"])  # fmt: skip
+    console.print(table)
+    ledger = result["ledger"]
+    console.print(
+        f"账平 Ledger balanced: {ledger['balanced']} · 借 {ledger['debits']} 贷 {ledger['credits']}"
+    )
 
 
 @app.command()

@@ -1,0 +1,215 @@
+"""Metro 2 (US furnishing) from the same DPD (SPEC §9): payment history, account status, and
+a writer for the subset of the 426-byte character Base Segment that creditguard fills.
+
+**Payment History Profile** (24 characters, newest first). Following the CDIA Credit Reporting
+Resource Guide, position 1 is the month *before* the Date of Account Information (the current
+month is told by the Account Status), so the profile reported for month m is the codes of the
+24 months before m. Each month's code from its month-end DPD: ``0`` 0–29, ``1`` 30–59, ``2``
+60–89, ``3`` 90–119, ``4`` 120–149, ``5`` 150–179, ``6`` 180+, ``L`` charged off; ``B`` no
+history before this time (the account is newer), ``D`` no history for that month (kept from the
+input, e.g. a month not reported). :func:`metro2_month` returns the new rolling ``codes`` string
+(current month first) to keep for next month.
+
+**Account Status**: ``11`` current (0–29), ``71`` 30–59, ``78`` 60–89, ``80`` 90–119, ``82``
+120–149, ``83`` 150–179, ``84`` 180+, ``97`` charged off (unpaid balance reported as a loss),
+``13`` paid or closed (zero balance), ``64`` paid in full, was a charge-off. Payment Rating is
+filled for ``13`` and ``64`` (the status at closure: the DPD code, or ``L``).
+
+**Base Segment** fields written by :func:`base_segment` (1-based positions, from the public
+Metro 2 layout — CDIA CRRG as mirrored by open-source Metro 2 libraries):
+
+====  =======  ===========================================  ===================================
+pos   length   field                                        filled with
+====  =======  ===========================================  ===================================
+1     4        Record Descriptor Word                       ``0426``
+5     1        Processing Indicator                         ``1``
+6     14       Time Stamp (MMDDYYYYHHMMSS)                  as-of date, time 000000 (determinism)
+20    1        Correction Indicator                         ``0``
+21    20       Identification Number                        furnisher id
+41    2        Cycle Identifier                             blank (monthly file)
+43    30       Consumer Account Number                      account
+73    1        Portfolio Type                               ``I`` loan, ``R`` line
+74    2        Account Type                                 ``01`` unsecured loan, ``18`` line
+76    8        Date Opened (MMDDYYYY)                       opened_on
+84    9        Credit Limit                                 line limit (0 for loans)
+93    9        Highest Credit / Original Loan Amount        original amount
+102   3        Terms Duration                               months, ``LOC`` for a line
+105   1        Terms Frequency                              ``M``
+106   9        Scheduled Monthly Payment Amount             scheduled
+115   9        Actual Payment Amount                        paid in the month
+124   2        Account Status                               see above
+126   1        Payment Rating                               for 13/64
+127   24       Payment History Profile                      see above
+151   2        Special Comment                              blank
+153   2        Compliance Condition Code                    blank
+155   9        Current Balance                              balance
+164   9        Amount Past Due                              overdue amount
+173   9        Original Charge-off Amount                   at write-off (0 otherwise)
+182   8        Date of Account Information                  month end
+190   8        FCRA Compliance / Date of First Delinquency  first_delinquent_on (zeros if none)
+198   8        Date Closed                                  ended_on (zeros if open)
+206   8        Date of Last Payment                         last_paid_on (zeros if none)
+214   1        Interest Type Indicator                      ``F`` (fixed)
+215   16       Reserved                                     blank
+231   1        Consumer Transaction Type                    blank
+232   95       Surname … Consumer Information Indicator     blank / zeros: personal data is
+               (232–327: names, generation, SSN, DOB,       not held here; the export step
+               telephone, ECOA, CII)                        overlays it (ECOA ``1`` filled)
+328   99       Country Code … Residence Code (328–426)      blank (address: overlaid likewise)
+====  =======  ===========================================  ===================================
+
+Monetary fields are whole currency units, cents truncated (Metro 2 rule), right-justified and
+zero-filled; alphanumeric fields left-justified, blank-filled, upper case. creditguard's money
+is CNY fen: the unit is the yuan — a furnisher in USD converts before calling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from creditguard.money import InputError
+
+__all__ = [
+    "BASE_LENGTH",
+    "Metro2Account",
+    "account_status",
+    "base_segment",
+    "metro2_month",
+    "month_code",
+]
+
+BASE_LENGTH = 426
+PROFILE_MONTHS = 24
+_STATUS_BY_DPD = ("11", "71", "78", "80", "82", "83", "84")
+
+
+def month_code(dpd: pl.Expr, charged_off: pl.Expr) -> pl.Expr:
+    """The profile character of a month from its month-end DPD (``L`` when charged off)."""
+    digit = pl.min_horizontal(dpd.clip(lower_bound=0) // 30, pl.lit(6))
+    return pl.when(charged_off).then(pl.lit("L")).otherwise(digit.cast(pl.String))
+
+
+def account_status(dpd: pl.Expr, charged_off: pl.Expr, closed: pl.Expr) -> pl.Expr:
+    """Metro 2 Account Status (two characters) from DPD, charge-off and closure."""
+    expr = pl.when(closed & charged_off).then(pl.lit("64")).when(closed).then(pl.lit("13"))
+    expr = expr.when(charged_off).then(pl.lit("97"))
+    for edge, code in zip((29, 59, 89, 119, 149, 179), _STATUS_BY_DPD[:-1], strict=True):
+        expr = expr.when(dpd <= edge).then(pl.lit(code))
+    return expr.otherwise(pl.lit(_STATUS_BY_DPD[-1]))
+
+
+def metro2_month(months: pl.DataFrame) -> pl.DataFrame:
+    """Account status, profile and the rolled code string for each account-month.
+
+    Input columns: ``account``, ``dpd`` (month end), ``charged_off`` (bool), ``closed`` (bool),
+    ``prev_codes`` (nullable: last month's rolled codes, newest first). Output adds
+    ``account_status``, ``payment_rating`` (null unless 13/64), ``profile`` and ``codes``.
+    """
+    for column in ("account", "dpd", "charged_off", "closed", "prev_codes"):
+        if column not in months.columns:
+            raise InputError(f"months.{column}", "missing column")
+    prev = pl.col("prev_codes").fill_null("")
+    code = month_code(pl.col("dpd"), pl.col("charged_off"))
+    status = account_status(pl.col("dpd"), pl.col("charged_off"), pl.col("closed"))
+    return months.with_columns(
+        status.alias("account_status"),
+        pl.when(pl.col("closed")).then(code).otherwise(None).alias("payment_rating"),
+        prev.str.slice(0, PROFILE_MONTHS).str.pad_end(PROFILE_MONTHS, "B").alias("profile"),
+        (code + prev).str.slice(0, PROFILE_MONTHS).alias("codes"),
+    )
+
+
+@dataclass(frozen=True)
+class Metro2Account:
+    """The values :func:`base_segment` writes (money in fen)."""
+
+    account: str
+    portfolio: str  # "loan" | "line"
+    opened_on: date
+    as_of: date
+    account_status: str
+    profile: str
+    payment_rating: str | None = None
+    credit_limit: int = 0
+    original_amount: int = 0
+    terms_months: int | None = None
+    scheduled_payment: int = 0
+    actual_payment: int = 0
+    balance: int = 0
+    past_due: int = 0
+    charge_off_amount: int = 0
+    first_delinquent_on: date | None = None
+    closed_on: date | None = None
+    last_paid_on: date | None = None
+
+
+def _alpha(value: str, length: int, field: str) -> str:
+    text = value.upper()
+    if len(text) > length or not text.isascii():
+        raise InputError(field, f"{value!r} does not fit {length} ASCII characters")
+    return text.ljust(length)
+
+
+def _money(fen: int, field: str) -> str:
+    if fen < 0:
+        raise InputError(field, "a Metro 2 amount is not negative")
+    units = str(fen // 100)  # whole units, cents truncated (Metro 2 rule)
+    if len(units) > 9:
+        raise InputError(field, f"{units} does not fit 9 digits")
+    return units.rjust(9, "0")
+
+
+def _date(value: date | None) -> str:
+    return "00000000" if value is None else value.strftime("%m%d%Y")
+
+
+def base_segment(a: Metro2Account, furnisher_id: str) -> str:
+    """The 426-character Base Segment of one account (the fields in the module table)."""
+    if len(a.profile) != PROFILE_MONTHS:
+        raise InputError("profile", f"must be {PROFILE_MONTHS} characters")
+    is_line = a.portfolio == "line"
+    terms = "LOC" if is_line else str(a.terms_months or 0).rjust(3, "0")
+    parts = [
+        "0426",
+        "1",
+        _date(a.as_of) + "000000",
+        "0",
+        _alpha(furnisher_id, 20, "furnisher_id"),
+        " " * 2,
+        _alpha(a.account, 30, "account"),
+        "R" if is_line else "I",
+        "18" if is_line else "01",
+        _date(a.opened_on),
+        _money(a.credit_limit, "credit_limit"),
+        _money(a.original_amount, "original_amount"),
+        terms,
+        "M",
+        _money(a.scheduled_payment, "scheduled_payment"),
+        _money(a.actual_payment, "actual_payment"),
+        _alpha(a.account_status, 2, "account_status"),
+        _alpha(a.payment_rating or "", 1, "payment_rating"),
+        _alpha(a.profile, 24, "profile"),
+        " " * 2,
+        " " * 2,
+        _money(a.balance, "balance"),
+        _money(a.past_due, "past_due"),
+        _money(a.charge_off_amount, "charge_off_amount"),
+        _date(a.as_of),
+        _date(a.first_delinquent_on),
+        _date(a.closed_on),
+        _date(a.last_paid_on),
+        "F",
+        " " * 16,
+        " ",
+        " " * 25 + " " * 20 + " " * 20 + " ",  # names, generation code
+        "0" * 9 + "0" * 8 + "0" * 10,  # SSN, date of birth, telephone
+        "1",  # ECOA: individual
+        " " * 2,  # consumer information indicator
+        " " * 99,  # country code … residence code
+    ]
+    record = "".join(parts)
+    assert len(record) == BASE_LENGTH, len(record)
+    return record

@@ -1,0 +1,610 @@
+"""The end-of-day run (SPEC §7): one business date, exactly once, restartable after a crash.
+
+The imperative shell around the pure overdue kernels (:func:`creditguard.overdue.eod.run_day`):
+
+1. **gate** — ``eod_runs`` holds one row per business date; a date already ``done`` is skipped,
+   and only the stored business date may run (missed dates are caught up in order by the
+   caller);
+2. **servicing** — accounts in chunks, each chunk one transaction keyed
+   ``eod|date|servicing|first-account``: statements on a line's statement day, installments
+   falling due, revolving interest (the domain functions);
+3. **overdue** — accounts partitioned by borrower into chunks (so cross-default and
+   loan-restricts-line stay inside one chunk); per chunk, one transaction: load the chunk's
+   obligations and accounts as frames, run the kernels (penalties, DPD, buckets, class, stage,
+   restrictions, write-off, reminders), write back penalties through the domain's
+   ``charge_penalty`` (so reversals keep them), statuses, penalty state, events, month facts
+   for the credit bureau — and mark the chunk done in the same transaction;
+4. **close** — mark the date done and move the business date on.
+
+A crash anywhere leaves committed chunks committed and the rest untouched; the rerun skips
+what is marked done and does the rest, so the end state equals an uncrashed run's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from functools import partial
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from creditguard.ledger.chart import GL
+from creditguard.ledger.journal import JournalEntry, Posting, entry_key
+from creditguard.money import InputError
+from creditguard.overdue.eod import run_day
+from creditguard.overdue.frames import ACCOUNTS_SCHEMA, OBLIGATIONS_SCHEMA, params_frame
+from creditguard.servicing import line as line_domain
+from creditguard.servicing import line_model
+from creditguard.servicing import loan as loan_domain
+from creditguard.servicing.service import ACCOUNT_TYPES, Servicing
+from creditguard.store.account_repo import AccountRepository
+from creditguard.store.overdue_tables import (
+    PENALTY_COLUMNS,
+    account_status,
+    bureau_months,
+    eod_chunks,
+    eod_runs,
+    penalty_state,
+)
+from creditguard.store.servicing_tables import accounts, obligations
+from creditguard.store.tables import journal_entries
+from creditguard.store.uow import UnitOfWork, transact
+
+__all__ = ["DaySummary", "run_end_of_day", "run_through"]
+
+CHUNK_BORROWERS = 2000
+CHUNK_ACCOUNTS = 500
+_STATUS_DEFAULTS: dict[str, Any] = {
+    "dpd": 0,
+    "bucket": "M0",
+    "classification": "normal",
+    "stage": 1,
+    "written_off_on": None,
+    "notice_sent_on": None,
+    "observation_end": None,
+    "restructured_class": None,
+    "early_warning": False,
+}
+_COMPONENTS = ("principal", "interest", "fee", "penalty")
+_STATUS_COUNTER = {"frozen": "frozen", "closed": "closed"}
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What one end of day did (for the CLI's summary and the simulator's report)."""
+
+    business_date: date
+    accounts: int
+    newly_past_due: int
+    cured: int
+    frozen: int
+    closed: int
+    written_off: int
+    postings: int
+    skipped: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values."""
+        return {
+            "business_date": self.business_date.isoformat(),
+            "accounts": self.accounts,
+            "newly_past_due": self.newly_past_due,
+            "cured": self.cured,
+            "frozen": self.frozen,
+            "closed": self.closed,
+            "written_off": self.written_off,
+            "postings": self.postings,
+            "skipped": self.skipped,
+        }
+
+
+Hook = Callable[[str], None]
+
+
+def _no_hook(_: str) -> None:
+    return None
+
+
+def run_through(
+    svc: Servicing,
+    through: date,
+    *,
+    progress: Callable[[DaySummary], None] | None = None,
+    hook: Hook = _no_hook,
+) -> list[DaySummary]:
+    """Run every business date from the stored one through ``through``, in order."""
+    out: list[DaySummary] = []
+    day = svc.business_date()
+    while day <= through:
+        summary = run_end_of_day(svc, day, hook=hook)
+        out.append(summary)
+        if progress is not None:
+            progress(summary)
+        day = svc.business_date()
+    return out
+
+
+def run_end_of_day(
+    svc: Servicing, on: date, *, chunk_borrowers: int = CHUNK_BORROWERS, hook: Hook = _no_hook
+) -> DaySummary:
+    """Close business date ``on`` exactly once (see the module docstring).
+
+    ``hook(point)`` is called at named points; the crash test uses it to die there.
+    """
+    engine = svc.engine
+    with UnitOfWork(engine) as uow:
+        run = uow.connection.execute(
+            select(eod_runs).where(eod_runs.c.business_date == on)
+        ).one_or_none()
+        if run is not None and run.status == "done":
+            return _summary_from(on, run.summary, skipped=True)
+        current = uow.business_date()
+        if current != on:
+            raise InputError("date", f"the business date is {current}, not {on}")
+        if run is None:
+            uow.connection.execute(insert(eod_runs).values(business_date=on, status="running"))
+    hook("started")
+    with UnitOfWork(engine) as uow:
+        account_ids = AccountRepository(uow.connection, ACCOUNT_TYPES).ids()
+        borrowers = _borrowers(uow.connection)
+    for start in range(0, len(account_ids), CHUNK_ACCOUNTS):
+        chunk_ids = account_ids[start : start + CHUNK_ACCOUNTS]
+        svc.run(
+            "end-of-day",
+            {"date": on.isoformat(), "accounts": [chunk_ids[0], chunk_ids[-1], len(chunk_ids)]},
+            partial(_servicing_chunk, svc, accounts=chunk_ids, hook=hook),
+            key=f"eod|{on.isoformat()}|servicing|{chunk_ids[0]}",
+            actor="eod",
+        )
+        hook("servicing")
+    totals: dict[str, int] = defaultdict(int)
+    for chunk_no, start in enumerate(range(0, len(borrowers), chunk_borrowers)):
+        chunk = borrowers[start : start + chunk_borrowers]
+        work = partial(_overdue_chunk, svc, on=on, chunk_no=chunk_no, borrowers=chunk, hook=hook)
+        done = transact(engine, work)
+        for key, value in done.items():
+            totals[key] += int(value)
+        hook("chunk")
+    summary = DaySummary(
+        business_date=on,
+        accounts=len(account_ids),
+        newly_past_due=totals["newly_past_due"],
+        cured=totals["cured"],
+        frozen=totals["frozen"],
+        closed=totals["closed"],
+        written_off=totals["written_off"],
+        postings=totals["postings"],
+    )
+    with UnitOfWork(engine) as uow:
+        uow.connection.execute(
+            update(eod_runs)
+            .where(eod_runs.c.business_date == on)
+            .values(status="done", summary=summary.as_dict())
+        )
+        uow.set_business_date(on + timedelta(days=1))
+    hook("done")
+    return summary
+
+
+def _servicing_chunk(
+    svc: Servicing, ctx: Any, *, accounts: Sequence[str], hook: Hook
+) -> tuple[None, dict[str, Any]]:
+    """The servicing part of the day for a chunk of accounts, in one transaction."""
+    statements = 0
+    for account in accounts:
+        ctx.uow.lock(account)
+        _none, result = svc.account_day(ctx, account)
+        statements += int(result.get("statements", 0))
+    hook("servicing-uncommitted")
+    return None, {"accounts": len(accounts), "statements": statements}
+
+
+def _summary_from(on: date, stored: Mapping[str, Any] | None, *, skipped: bool) -> DaySummary:
+    s = dict(stored or {})
+    return DaySummary(
+        business_date=on,
+        accounts=int(s.get("accounts", 0)),
+        newly_past_due=int(s.get("newly_past_due", 0)),
+        cured=int(s.get("cured", 0)),
+        frozen=int(s.get("frozen", 0)),
+        closed=int(s.get("closed", 0)),
+        written_off=int(s.get("written_off", 0)),
+        postings=int(s.get("postings", 0)),
+        skipped=skipped,
+    )
+
+
+def _borrowers(conn: Connection) -> list[str]:
+    rows = conn.execute(select(accounts.c.borrower_id).distinct().order_by(accounts.c.borrower_id))
+    return [str(r) for r in rows.scalars()]
+
+
+# -- one chunk of the overdue step -------------------------------------------------------------
+
+
+def _overdue_chunk(
+    svc: Servicing,
+    uow: UnitOfWork,
+    *,
+    on: date,
+    chunk_no: int,
+    borrowers: Sequence[str],
+    hook: Hook,
+) -> dict[str, int]:
+    conn = uow.connection
+    gate = and_(
+        eod_chunks.c.business_date == on,
+        eod_chunks.c.step == "overdue",
+        eod_chunks.c.chunk == chunk_no,
+    )
+    stored = conn.execute(select(eod_chunks.c.summary).where(gate)).one_or_none()
+    if stored is not None:
+        return dict(stored.summary or {})
+    repo = AccountRepository(conn, ACCOUNT_TYPES)
+    acc_frame, ob_frame, products = _load_frames(conn, repo, svc, borrowers)
+    counts: dict[str, int] = defaultdict(int)
+    if acc_frame.height:
+        result = run_day(ob_frame, acc_frame, params_frame(products), on, verify_rows=False)
+        counts = _apply(svc, uow, repo, on, acc_frame, result)
+        _save_month_facts(conn, on, result.accounts, result.obligations)
+    hook("chunk-uncommitted")
+    conn.execute(
+        insert(eod_chunks).values(
+            business_date=on, step="overdue", chunk=chunk_no, summary=dict(counts)
+        )
+    )
+    return dict(counts)
+
+
+def _load_frames(
+    conn: Connection, repo: AccountRepository, svc: Servicing, borrowers: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
+    acc_rows = conn.execute(
+        select(
+            accounts.c.account_id,
+            accounts.c.kind,
+            accounts.c.borrower_id,
+            accounts.c.product,
+            accounts.c.status,
+            accounts.c.line_ref,
+            *[account_status.c[k] for k in _STATUS_DEFAULTS],
+        )
+        .select_from(accounts.outerjoin(account_status))
+        .where(accounts.c.borrower_id.in_(list(borrowers)))
+        .order_by(accounts.c.account_id)
+    ).all()
+    account_records: list[dict[str, Any]] = []
+    for r in acc_rows:
+        status = dict(_STATUS_DEFAULTS)
+        for k in _STATUS_DEFAULTS:
+            value = getattr(r, k)
+            if value is not None:
+                status[k] = value
+        is_line = r.kind == "line"
+        account_records.append(
+            {
+                "account": r.account_id,
+                "kind": r.kind,
+                "borrower": r.borrower_id,
+                "product": r.product,
+                "status": r.status,
+                "line_ref": r.line_ref,
+                **status,
+                "line_status": r.status if is_line else None,
+            }
+        )
+    acc_frame = pl.DataFrame(account_records, schema=ACCOUNTS_SCHEMA, orient="row")
+    row_of = {a["account"]: i for i, a in enumerate(account_records)}
+    names = list(row_of)
+    pen_cols = [penalty_state.c[c] for c in PENALTY_COLUMNS]
+    ob_rows = conn.execute(
+        select(obligations, *pen_cols)
+        .select_from(
+            obligations.outerjoin(
+                penalty_state,
+                and_(
+                    penalty_state.c.account_id == obligations.c.account_id,
+                    penalty_state.c.ref == obligations.c.ref,
+                ),
+            )
+        )
+        .where(obligations.c.account_id.in_(names))
+        .order_by(obligations.c.account_id, obligations.c.seq)
+    ).all()
+    records = []
+    for r in ob_rows:
+        rec: dict[str, Any] = {
+            "account": r.account_id,
+            "account_row": row_of[r.account_id],
+            "ref": r.ref,
+            "kind": r.kind,
+            "due_date": r.due_date,
+            "minimum": int(r.minimum),
+        }
+        for side in ("due", "paid", "waived"):
+            for c in _COMPONENTS:
+                rec[f"{side}_{c}"] = int(getattr(r, f"{side}_{c}"))
+        for c in PENALTY_COLUMNS:
+            value = getattr(r, c)
+            rec[c] = 0 if value is None else int(value)
+        records.append(rec)
+    _line_minimums(repo, account_records, records)
+    ob_frame = pl.DataFrame(records, schema=OBLIGATIONS_SCHEMA, orient="row")
+    product_names = sorted({a["product"] for a in account_records})
+    products = [svc.product_in(repo, name) for name in product_names]
+    return acc_frame, ob_frame, products
+
+
+def _line_minimums(
+    repo: AccountRepository,
+    account_records: Sequence[Mapping[str, Any]],
+    records: list[dict[str, Any]],
+) -> None:
+    """Give each statement row the minimum *milestone* the kernels judge past-due by.
+
+    A line's minimum is a series of steps: a statement's own minimum by its due date, then
+    (carried balance, SPEC §5) 10% of its unpaid principal by each later statement's due date.
+    The kernels read one (due_date, minimum) per obligation, so each statement row carries its
+    earliest uncovered step: that step's due date, and a minimum whose unpaid part is exactly
+    what the step still needs. A statement with every step covered shows nothing unpaid.
+    """
+    lines = [a["account"] for a in account_records if a["kind"] == "line"]
+    by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        by_account[rec["account"]].append(rec)
+    for account in lines:
+        if not by_account.get(account):
+            continue
+        uncovered = line_model.uncovered(repo.get(account))
+        for rec in by_account[account]:
+            settled = sum(rec[f"paid_{c}"] + rec[f"waived_{c}"] for c in _COMPONENTS)
+            step = uncovered.get(rec["ref"])
+            if step is None:
+                rec["minimum"] = settled
+            else:
+                rec["due_date"], rec["minimum"] = step[0], settled + step[1]
+
+
+def _apply(
+    svc: Servicing,
+    uow: UnitOfWork,
+    repo: AccountRepository,
+    on: date,
+    before: pl.DataFrame,
+    result: Any,
+) -> dict[str, int]:
+    conn = uow.connection
+    counts: dict[str, int] = defaultdict(int)
+    obs = result.obligations
+    after = result.accounts
+    charged = obs.filter(pl.col("penalty_booked") > 0).select(
+        "account", "ref", "penalty_booked", "penalty_suspense"
+    )
+    penalties: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    for account, ref, booked, suspense in charged.iter_rows():
+        penalties[account].append((ref, int(booked), int(suspense)))
+    prev = {r["account"]: r for r in before.iter_rows(named=True)}
+    changed_accounts = set(penalties)
+    for row in after.iter_rows(named=True):
+        p = prev[row["account"]]
+        if (
+            row["status"] != p["status"]
+            or row["line_status"] != p["line_status"]
+            or row["written_off_on"] != p["written_off_on"]
+        ):
+            changed_accounts.add(row["account"])
+    new_rows = {r["account"]: r for r in after.iter_rows(named=True)}
+    for account in sorted(changed_accounts):
+        uow.lock(account)
+        state = repo.get(account)
+        postings: list[Posting] = []
+        for ref, booked, suspense in penalties.get(account, []):
+            domain = loan_domain if isinstance(state, loan_domain.Loan) else line_domain
+            outcome = domain.charge_penalty(state, ref, booked, on)
+            state = outcome.state
+            postings.extend(outcome.postings)
+            if suspense:
+                # Above 90 DPD the penalty stays owed but is not income (SPEC §6 non-accrual).
+                postings.append(Posting.dr(GL.PENALTY_INCOME, account, suspense))
+                postings.append(Posting.cr(GL.SUSPENSE, account, suspense))
+        row = new_rows[account]
+        if row["written_off_on"] == on and prev[account]["written_off_on"] is None:
+            postings.extend(_write_off_postings(uow, account, postings))
+            counts["written_off"] += 1
+        if isinstance(state, loan_domain.Loan):
+            if state.status != "settled" and row["status"] != state.status:
+                state = replace(state, status=row["status"])
+        elif row["line_status"] != state.status:
+            outcome = line_domain.set_status(
+                state, row["line_status"], on, row.get("line_reason") or "overdue rule"
+            )
+            state = outcome.state
+            postings.extend(outcome.postings)
+            counts[_STATUS_COUNTER.get(row["line_status"], "restored")] += 1
+        repo.save(state)
+        if postings:
+            uow.post(
+                JournalEntry(
+                    key=entry_key(account, on, "overdue"),
+                    business_date=on,
+                    kind="overdue",
+                    account_ref=account,
+                    postings=tuple(postings),
+                    actor="eod",
+                )
+            )
+            counts["postings"] += len(postings)
+    _save_penalty_state(conn, obs)
+    _save_status(conn, on, after)
+    for account, type_, payload in result.events.iter_rows():
+        uow.emit(type_, account, json.loads(payload) if payload else None, business_date=on)
+        if type_ == "PastDue":
+            counts["newly_past_due"] += 1
+        elif type_ == "Cured":
+            counts["cured"] += 1
+    return counts
+
+
+def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting]) -> list[Posting]:
+    """Move every receivable of the account to the loss account; keep a memo of the debt."""
+    balances = dict(uow.balances(account))
+    for p in pending:
+        balances[p.gl] = balances.get(p.gl, 0) + p.gl.signed(p.debit, p.credit)
+    out: list[Posting] = []
+    total = 0
+    for gl in (
+        GL.PRINCIPAL_CURRENT,
+        GL.PRINCIPAL_OVERDUE,
+        GL.INTEREST_RECEIVABLE,
+        GL.FEE_RECEIVABLE,
+        GL.PENALTY_RECEIVABLE,
+    ):
+        amount = balances.get(gl, 0)
+        if amount > 0:
+            out.append(Posting.cr(gl, account, amount))
+            total += amount
+    if total:
+        out.append(Posting.dr(GL.WRITE_OFF_LOSS, account, total))
+        out.append(Posting.dr(GL.OFF_BALANCE, account, total))
+        out.append(Posting.cr(GL.OFF_BALANCE_CONTRA, account, total))
+    return out
+
+
+def _save_penalty_state(conn: Connection, obs: pl.DataFrame) -> None:
+    accounts_in = obs.get_column("account").unique().to_list()
+    if not accounts_in:
+        return
+    conn.execute(delete(penalty_state).where(penalty_state.c.account_id.in_(accounts_in)))
+    live = obs.filter(pl.any_horizontal([pl.col(c) != 0 for c in PENALTY_COLUMNS]))
+    rows = [
+        {"account_id": r["account"], "ref": r["ref"], **{c: int(r[c]) for c in PENALTY_COLUMNS}}
+        for r in live.select("account", "ref", *PENALTY_COLUMNS).iter_rows(named=True)
+    ]
+    if rows:
+        conn.execute(insert(penalty_state), rows)
+
+
+def _save_status(conn: Connection, on: date, after: pl.DataFrame) -> None:
+    names = after.get_column("account").to_list()
+    conn.execute(delete(account_status).where(account_status.c.account_id.in_(names)))
+    rows = [
+        {
+            "account_id": r["account"],
+            "dpd": int(r["dpd"]),
+            "in_grace": bool(r["in_grace"]),
+            "delinquent": bool(r["delinquent"]),
+            "bucket": r["bucket"],
+            "classification": r["classification"],
+            "stage": int(r["stage"]),
+            "non_accrual": bool(r["non_accrual"]),
+            "written_off_on": r["written_off_on"],
+            "notice_sent_on": r["notice_sent_on"],
+            "observation_end": r["observation_end"],
+            "restructured_class": r["restructured_class"],
+            "early_warning": bool(r["early_warning"]),
+            "updated_on": on,
+        }
+        for r in after.iter_rows(named=True)
+    ]
+    if rows:
+        conn.execute(insert(account_status), rows)
+
+
+def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.DataFrame) -> None:
+    """Fold today's picture into each account's facts for this calendar month."""
+    month = f"{on.year:04d}-{on.month:02d}"
+    names = after.get_column("account").to_list()
+    paid_today = {
+        str(a)
+        for a in conn.execute(
+            select(journal_entries.c.account_ref)
+            .where(journal_entries.c.business_date == on)
+            .where(journal_entries.c.kind == "repay")
+            .where(journal_entries.c.account_ref.in_(names))
+        ).scalars()
+    }
+    t = pl.lit(on)
+    per_account = (
+        obs.with_columns(
+            unpaid_p=pl.col("due_principal")
+            - pl.col("paid_principal")
+            - pl.col("waived_principal"),
+            unpaid_other=sum(
+                pl.col(f"due_{c}") - pl.col(f"paid_{c}") - pl.col(f"waived_{c}")
+                for c in ("interest", "fee", "penalty")
+            ),
+        )
+        .group_by("account")
+        .agg(
+            fell_due=(pl.col("due_date") == t).any(),
+            balance=(
+                pl.col("unpaid_p")
+                + pl.when(pl.col("due_date") <= t).then(pl.col("unpaid_other")).otherwise(0)
+            ).sum(),
+            overdue_amount=pl.when(pl.col("past_due"))
+            .then(pl.col("unpaid_p") + pl.col("unpaid_other"))
+            .otherwise(0)
+            .sum(),
+        )
+    )
+    facts = {r["account"]: r for r in per_account.iter_rows(named=True)}
+    existing = {
+        r.account_id: r
+        for r in conn.execute(
+            select(bureau_months)
+            .where(bureau_months.c.month == month)
+            .where(bureau_months.c.account_id.in_(names))
+        )
+    }
+    conn.execute(
+        delete(bureau_months)
+        .where(bureau_months.c.month == month)
+        .where(bureau_months.c.account_id.in_(names))
+    )
+    ended_before = {
+        str(a)
+        for a in conn.execute(
+            select(bureau_months.c.account_id)
+            .where(bureau_months.c.month < month)
+            .where(bureau_months.c.ended_on.is_not(None))
+            .where(bureau_months.c.account_id.in_(names))
+        ).scalars()
+    }
+    rows = []
+    for r in after.iter_rows(named=True):
+        account = r["account"]
+        if account in ended_before:
+            continue  # an account that ended is reported once, in the month it ended (C)
+        f = facts.get(account, {})
+        old = existing.get(account)
+        settled = r["status"] == "settled"
+        rows.append(
+            {
+                "account_id": account,
+                "month": month,
+                "dpd": int(r["dpd"]),
+                "delinquent_at_end": bool(r["delinquent"]),
+                "delinquent_in_month": bool(r["delinquent"])
+                or bool(old is not None and old.delinquent_in_month),
+                "activity": bool(f.get("fell_due"))
+                or account in paid_today
+                or bool(old is not None and old.activity),
+                "balance": int(f.get("balance") or 0),
+                "overdue_amount": int(f.get("overdue_amount") or 0),
+                "classification": r["classification"],
+                "written_off_on": r["written_off_on"],
+                "ended_on": (old.ended_on if old is not None and old.ended_on else on)
+                if settled
+                else None,
+                "ended_how": "settled" if settled else None,
+                "special": [],
+                "notice_sent_on": r["notice_sent_on"],
+            }
+        )
+    if rows:
+        conn.execute(insert(bureau_months), rows)

@@ -1,0 +1,165 @@
+"""Corrections by re-derivation: replaying a line's command log (SPEC §6).
+
+A payment reversal (chargeback) or an outage declaration re-derives the line from its opening —
+without the reversed payment, or with the new due dates from the start — and books the
+difference between the two ledgers as one correcting entry: later payments are re-allocated,
+revolving interest and minimums re-derived, relief days charged nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from creditguard.ledger.chart import GL
+from creditguard.money import InputError
+from creditguard.servicing.line_commands import (
+    _limit,
+    _open,
+    _penalty,
+    _purchase,
+    _refund,
+    _repay,
+    _status,
+    _waive,
+)
+from creditguard.servicing.line_model import (
+    Line,
+    LineOp,
+    Outage,
+)
+from creditguard.servicing.line_plans import _convert
+from creditguard.servicing.line_statement import _accrue, _issue
+from creditguard.servicing.line_step import (
+    Step,
+    check_date,
+    commit,
+    event,
+    logged,
+)
+from creditguard.servicing.outcome import Outcome, postings_from_deltas
+
+__all__ = ["move_due_dates", "replay", "reverse_payment"]
+
+
+def _noop(line: Line, op: LineOp, replay: bool) -> Step:
+    return Step(line)
+
+
+_HANDLERS = {
+    "open": _open,
+    "limit": _limit,
+    "status": _status,
+    "purchase": _purchase,
+    "refund": _refund,
+    "statement": _issue,
+    "accrue": _accrue,
+    "repay": _repay,
+    "convert": _convert,
+    "waive": _waive,
+    "penalty": _penalty,
+    "reverse": _noop,  # the reversed set is applied from the opening
+    "outage": _noop,  # declared outages are applied from the opening
+}
+
+
+def replay(
+    line: Line,
+    *,
+    reversed_payments: frozenset[str] | None = None,
+    outages: tuple[Outage, ...] | None = None,
+) -> tuple[Line, dict[GL, int]]:
+    """Re-derive ``line`` from its command log; also the ledger it implies (GL → Dr − Cr).
+
+    With the line's own reversed payments and outages it reproduces ``line`` exactly.
+    """
+    current = Line(
+        account=line.account,
+        borrower=line.borrower,
+        product=line.product,
+        terms=line.terms,
+        limit=0,
+        status="active",
+        opened=line.opened,
+        last_date=line.opened,
+        accrued_through=line.opened,
+        outages=line.outages if outages is None else outages,
+        reversed_payments=(
+            line.reversed_payments if reversed_payments is None else reversed_payments
+        ),
+    )
+    totals: dict[GL, int] = {}
+    for op in line.history:
+        step = _HANDLERS[op.op](current, op, True)
+        outcome = commit(replace(step, log=None), None)  # log the op exactly as recorded
+        current = logged(outcome.state, op)
+        for p in outcome.postings:
+            totals[p.gl] = totals.get(p.gl, 0) + p.debit - p.credit
+    return current, totals
+
+
+def _rederive(line: Line, new_base: Line, op: LineOp) -> tuple[Line, tuple[Any, ...]]:
+    """Replay the log under ``new_base``'s reversals and outages; postings = ledger change."""
+    _, before = replay(line)
+    after_line, after = replay(
+        line, reversed_payments=new_base.reversed_payments, outages=new_base.outages
+    )
+    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
+    return logged(after_line, op), postings_from_deltas(line.account, deltas)
+
+
+def reverse_payment(line: Line, payment_id: str | int, on: date) -> Outcome[Line]:
+    """Reverse a repayment (chargeback): the line is re-derived without it.
+
+    Later payments are re-allocated, and interest, minimums and the credit balance re-derived;
+    the postings are the difference between the ledger with and without the payment.
+    """
+    check_date(line, on)
+    pid = str(payment_id)
+    match = [p for p in line.payments if p.payment_id == pid]
+    if not match:
+        raise InputError("payment_id", f"line {line.account} has no payment {pid!r}")
+    if pid in line.reversed_payments:
+        raise InputError("payment_id", f"payment {pid!r} is already reversed")
+    op = LineOp("reverse", on, ref=pid)
+    base = replace(line, reversed_payments=line.reversed_payments | {pid})
+    new_line, postings = _rederive(line, base, op)
+    shown = {"payment_id": pid, "amount": match[0].amount}
+    reversed_ = event(new_line, on, "PaymentReversed", **shown)
+    return Outcome(new_line, postings, (reversed_,), shown)
+
+
+def move_due_dates(
+    line: Line, start: date, end: date, relief_days: int = 3, on: date | None = None
+) -> Outcome[Line]:
+    """Platform outage relief: statements due in [start, end] fall due on end + relief_days.
+
+    Applies to statements already issued and to later ones; the line is re-derived from its
+    log with the new due dates, so revolving interest for relief days and minimums judged
+    against the old dates are undone with correcting postings (relief adds no interest).
+    """
+    when = line.last_date if on is None else on
+    check_date(line, when)
+    if end < start:
+        raise InputError("end", f"{end} is before the start {start}")
+    if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
+        raise InputError("relief_days", f"must be a whole number of days ≥ 0, got {relief_days!r}")
+    op = LineOp("outage", when, ref=f"{start.isoformat()}..{end.isoformat()}", periods=relief_days)
+    base = replace(line, outages=(*line.outages, Outage(start, end, relief_days)))
+    new_line, postings = _rederive(line, base, op)
+    before = {ob.ref: ob.due_date for ob in line.statements}
+    moved = {
+        ob.ref: {"from": before[ob.ref].isoformat(), "to": ob.due_date.isoformat()}
+        for ob in new_line.statements
+        if before.get(ob.ref) != ob.due_date
+    }
+    shown = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "relief_days": relief_days,
+        "new_due_date": (end + timedelta(days=relief_days)).isoformat(),
+        "moved": moved,
+    }
+    relief = event(new_line, when, "DueDatesMoved", **shown)
+    return Outcome(new_line, postings, (relief,), shown)

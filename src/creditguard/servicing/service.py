@@ -1,0 +1,571 @@
+"""The servicing service: each command is one transaction — whole or nothing, idempotent, audited.
+
+The imperative shell around the pure domain (:mod:`loan`, :mod:`line`): read the account's
+state, call the domain function with the business date, save the new state, post its journal
+entry, put its events in the outbox, write the audit trail and remember the result under the
+idempotency key. Any error rolls all of it back. Concurrent commands on one account are
+serialised (PostgreSQL advisory lock; SQLite's write lock), and a version check refuses a save
+from a stale read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Engine
+
+from creditguard.ledger.journal import JournalEntry, entry_key
+from creditguard.money import InputError, format_amount
+from creditguard.products import (
+    Catalogue,
+    InstallmentProduct,
+    Product,
+    load_catalogue,
+    product_from_mapping,
+)
+from creditguard.servicing import line as line_domain
+from creditguard.servicing import loan as loan_domain
+from creditguard.servicing.borrower import validate_borrower, validate_national_id, validate_phone
+from creditguard.servicing.model import Component
+from creditguard.servicing.outcome import Outcome
+from creditguard.store.account_repo import AccountRepository
+from creditguard.store.crypto import DataCipher
+from creditguard.store.uow import UnitOfWork, new_key, transact
+
+__all__ = ["ACCOUNT_TYPES", "Servicing"]
+
+ACCOUNT_TYPES: Mapping[str, type] = {"loan": loan_domain.Loan, "line": line_domain.Line}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    uow: UnitOfWork
+    repo: AccountRepository
+    today: date
+
+
+Handler = Callable[[_Context], tuple[Outcome[Any] | None, dict[str, Any]]]
+
+
+class Servicing:
+    """Commands on borrowers, lines and loans against one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor: str = "system",
+        catalogue: Catalogue | None = None,
+        cipher: DataCipher | None = None,
+    ) -> None:
+        self.engine = engine
+        self.actor = actor
+        self._catalogue = catalogue
+        self._cipher = cipher
+        self._products: dict[tuple[str, str], Product] = {}
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The product catalogue (loaded on first use)."""
+        if self._catalogue is None:
+            self._catalogue = load_catalogue()
+        return self._catalogue
+
+    @property
+    def cipher(self) -> DataCipher:
+        """The personal-data cipher (key loaded on first use)."""
+        if self._cipher is None:
+            self._cipher = DataCipher()
+        return self._cipher
+
+    def run(
+        self,
+        command: str,
+        request: Mapping[str, Any],
+        handler: Handler,
+        *,
+        key: str | None = None,
+        account: str | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Run one command in one transaction; replaying its key returns the first result."""
+        idem_key = key or new_key()
+        who = actor or self.actor
+
+        def body(uow: UnitOfWork) -> dict[str, Any]:
+            hit = uow.idempotent(idem_key, command, request)
+            if hit is not None:
+                return dict(hit.result)
+            if account is not None:
+                uow.lock(account)
+            ctx = _Context(
+                uow, AccountRepository(uow.connection, ACCOUNT_TYPES), uow.business_date()
+            )
+            outcome, result = handler(ctx)
+            if outcome is not None:
+                self._record(ctx, outcome, command, idem_key, who)
+            uow.audit(command, actor=who, account_ref=account, details=dict(request))
+            stored = uow.remember(idem_key, command, request, result)
+            return dict(stored)
+
+        return transact(self.engine, body)
+
+    def _record(
+        self, ctx: _Context, outcome: Outcome[Any], kind: str, idem_key: str, actor: str
+    ) -> None:
+        state = outcome.state
+        account = state.account
+        if outcome.postings:
+            ctx.uow.post(
+                JournalEntry(
+                    key=entry_key(account, ctx.today, kind, idem_key),
+                    business_date=ctx.today,
+                    kind=kind,
+                    account_ref=account,
+                    postings=tuple(outcome.postings),
+                    actor=actor,
+                )
+            )
+        for event in outcome.events:
+            ctx.uow.emit(
+                event.type, event.account, event.payload, business_date=event.business_date
+            )
+
+    def product(self, ctx: _Context, name: str) -> Product:
+        """A product by name: one recorded in the database (a scenario's), else the catalogue's."""
+        return self.product_in(ctx.repo, name)
+
+    def product_in(self, repo: AccountRepository, name: str) -> Product:
+        """:meth:`product` for a repository of any unit of work."""
+        recorded = repo.product_definition(name)
+        if recorded is not None:
+            _kind, definition, source = recorded
+            # Validating a product prices every offer (the APR screen): do it once per definition.
+            cache_key = (name, json.dumps(definition, sort_keys=True))
+            if cache_key not in self._products:
+                self._products[cache_key] = product_from_mapping(name, definition, source)
+            return self._products[cache_key]
+        return self.catalogue.get(name)
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def set_business_date(self, on: date, *, allow_backwards: bool = False) -> None:
+        """Set the stored business date (initialisation, or the end of day moving it on)."""
+        with UnitOfWork(self.engine) as uow:
+            uow.set_business_date(on, allow_backwards=allow_backwards)
+
+    def business_date(self) -> date:
+        """The stored business date."""
+        with UnitOfWork(self.engine) as uow:
+            return uow.business_date()
+
+    def register_product(self, name: str, definition: Mapping[str, Any], source: str) -> None:
+        """Record an inline product (a scenario's) after validating it like a catalogue file."""
+        product = product_from_mapping(name, definition, source)
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            ctx.repo.put_product(name, product.kind, dict(definition), source)
+            return None, {"product": name}
+
+        self.run("register-product", {"name": name, "definition": dict(definition)}, handler)
+
+    def add_borrower(
+        self,
+        borrower_id: str,
+        name: str,
+        national_id: str | None = None,
+        phone: str | None = None,
+        *,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a borrower; national ID and phone are validated, encrypted and shown masked."""
+        row: dict[str, Any] = {"borrower_id": borrower_id, "name": name}
+        phone_fp: str | None = None
+        if national_id is not None and phone is not None:
+            b = validate_borrower(borrower_id, name, national_id, phone)
+            nid, tel = validate_national_id(national_id), validate_phone(phone)
+            row |= {
+                "national_id_enc": self.cipher.encrypt(nid),
+                "national_id_fp": self.cipher.fingerprint(nid),
+                "national_id_masked": b.national_id_masked,
+                "phone_enc": self.cipher.encrypt(tel),
+                "phone_masked": b.phone_masked,
+            }
+            phone_fp = self.cipher.fingerprint(tel)
+        elif national_id is not None or phone is not None:
+            raise InputError("national_id", "give both national_id and phone, or neither")
+        if not borrower_id.strip() or not name.strip():
+            raise InputError("borrower_id", "borrower id and name must not be empty")
+        # The request hash must not carry personal data in clear: hash the fingerprint instead.
+        # The phone is part of the request too: the same key with another phone is a conflict.
+        request = {
+            "borrower_id": borrower_id,
+            "name": name,
+            "id_fp": row.get("national_id_fp"),
+            "phone_fp": phone_fp,
+        }
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            if ctx.repo.borrower(borrower_id) is not None:
+                raise InputError("borrower_id", f"borrower {borrower_id!r} already exists")
+            fp = row.get("national_id_fp")
+            if fp is not None and (other := ctx.repo.borrower_by_fingerprint(fp)) is not None:
+                raise InputError("national_id", f"already registered to borrower {other!r}")
+            ctx.repo.put_borrower({**row, "created_on": ctx.today})
+            return None, {
+                "borrower_id": borrower_id,
+                "name": name,
+                "national_id": row.get("national_id_masked"),
+                "phone": row.get("phone_masked"),
+            }
+
+        return self.run("add-borrower", request, handler, key=key)
+
+    def _ensure_borrower(self, ctx: _Context, borrower_id: str) -> None:
+        if ctx.repo.borrower(borrower_id) is None:
+            ctx.repo.put_borrower(
+                {"borrower_id": borrower_id, "name": borrower_id, "created_on": ctx.today}
+            )
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def open_line(
+        self,
+        account: str,
+        product: str,
+        limit: int,
+        borrower: str | None = None,
+        *,
+        key: str | None = None,
+        create_borrower: bool = False,
+    ) -> dict[str, Any]:
+        """Open a revolving credit-pay line with a limit in fen."""
+        who = borrower or account
+        request = {"account": account, "product": product, "limit": limit, "borrower": who}
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            prod = self.product(ctx, product)
+            if prod.kind != "revolving":
+                raise InputError("product", f"{product!r} is not a revolving product")
+            if create_borrower:
+                self._ensure_borrower(ctx, who)
+            elif ctx.repo.borrower(who) is None:
+                raise InputError("borrower", f"no borrower {who!r}")
+            self._ensure_product_recorded(ctx, prod)
+            outcome = line_domain.open_line(account, who, prod, limit, ctx.today)
+            outcome = self._apply_declared_outages(ctx, outcome)
+            ctx.repo.add("line", outcome.state, opened_on=ctx.today)
+            return outcome, {"account": account, "limit": format_amount(limit)}
+
+        return self.run("open-line", request, handler, key=key, account=account)
+
+    def _ensure_product_recorded(self, ctx: _Context, product: Product) -> None:
+        if ctx.repo.product_definition(product.name) is None:
+            ctx.repo.put_product(
+                product.name, product.kind, product_definition(product), str(product.source)
+            )
+
+    def _account_command(
+        self,
+        command: str,
+        account: str,
+        request: Mapping[str, Any],
+        apply: Callable[[_Context, Any, Product], Outcome[Any]],
+        *,
+        key: str | None = None,
+        kinds: tuple[str, ...] = ("loan", "line"),
+    ) -> dict[str, Any]:
+        """Load an account, apply a domain function, save: the shape of most commands."""
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            kind = ctx.repo.kind_of(account)
+            if kind not in kinds:
+                raise InputError(
+                    "account", f"{account!r} is a {kind}; {command} needs a {' or '.join(kinds)}"
+                )
+            state = ctx.repo.get(account)
+            outcome = apply(ctx, state, self.product(ctx, state.product))
+            ctx.repo.save(outcome.state)
+            return outcome, {"account": account, **dict(outcome.result)}
+
+        return self.run(command, {"account": account, **request}, handler, key=key, account=account)
+
+    def change_limit(self, account: str, limit: int, *, key: str | None = None) -> dict[str, Any]:
+        """Change a line's limit."""
+        return self._account_command(
+            "change-limit",
+            account,
+            {"limit": limit},
+            lambda ctx, st, _p: line_domain.change_limit(st, limit, ctx.today),
+            key=key,
+            kinds=("line",),
+        )
+
+    def purchase(
+        self, account: str, amount: int, *, purchase_id: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """Authorise and post a purchase on a line (``purchase_id`` names it for refunds)."""
+        return self._account_command(
+            "purchase",
+            account,
+            {"amount": amount, "purchase_id": purchase_id},
+            lambda ctx, st, _p: line_domain.purchase(
+                st, amount, ctx.today, purchase_id=purchase_id
+            ),
+            key=key,
+            kinds=("line",),
+        )
+
+    def refund(
+        self, account: str, purchase_id: str, amount: int, *, key: str | None = None
+    ) -> dict[str, Any]:
+        """A merchant refund of (part of) a purchase."""
+        return self._account_command(
+            "refund",
+            account,
+            {"purchase": purchase_id, "amount": amount},
+            lambda ctx, st, _p: line_domain.refund(st, purchase_id, amount, ctx.today),
+            key=key,
+            kinds=("line",),
+        )
+
+    def convert_to_installments(
+        self,
+        account: str,
+        periods: int,
+        *,
+        purchase_id: str | None = None,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        """Convert the latest statement, or one purchase, into a fee-installment plan."""
+        return self._account_command(
+            "convert-to-installments",
+            account,
+            {"periods": periods, "purchase": purchase_id},
+            lambda ctx, st, _p: line_domain.convert_to_installments(
+                st, periods, ctx.today, purchase_id=purchase_id
+            ),
+            key=key,
+            kinds=("line",),
+        )
+
+    # -- loans ---------------------------------------------------------------------------------
+
+    def disburse(
+        self,
+        account: str,
+        product: str,
+        principal: int,
+        term: int,
+        method: str | None = None,
+        *,
+        line: str | None = None,
+        borrower: str | None = None,
+        key: str | None = None,
+        create_borrower: bool = False,
+    ) -> dict[str, Any]:
+        """Disburse a cash loan; the schedule comes from the pricing engine."""
+        who = borrower or account
+        request = {
+            "account": account,
+            "product": product,
+            "principal": principal,
+            "term": term,
+            "method": method,
+            "line": line,
+            "borrower": who,
+        }
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            prod = self.product(ctx, product)
+            if not isinstance(prod, InstallmentProduct):
+                raise InputError("product", f"{product!r} is not an installment product")
+            if create_borrower:
+                self._ensure_borrower(ctx, who)
+            elif ctx.repo.borrower(who) is None:
+                raise InputError("borrower", f"no borrower {who!r}")
+            if line is not None and ctx.repo.kind_of(line) != "line":
+                raise InputError("line", f"{line!r} is not a credit line")
+            self._ensure_product_recorded(ctx, prod)
+            chosen = method or str(prod.methods[0])
+            outcome = loan_domain.disburse(
+                account, who, prod, principal, term, chosen, ctx.today, line=line
+            )
+            outcome = self._apply_declared_outages(ctx, outcome)
+            ctx.repo.add("loan", outcome.state, opened_on=ctx.today, line_ref=line)
+            return outcome, {"account": account, **dict(outcome.result)}
+
+        return self.run("disburse", request, handler, key=key, account=account)
+
+    # -- both ----------------------------------------------------------------------------------
+
+    def repay(
+        self, account: str, amount: int, *, payment_id: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """A repayment, allocated by the waterfall of SPEC §6 (``payment_id`` names it)."""
+        return self._account_command(
+            "repay",
+            account,
+            {"amount": amount, "payment_id": payment_id},
+            lambda ctx, st, _p: _domain(st).repay(st, amount, ctx.today, payment_id=payment_id),
+            key=key,
+        )
+
+    def waive(
+        self,
+        account: str,
+        component: str,
+        amount: int,
+        reason: str,
+        approver: str,
+        *,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        """Waive penalty, fee or interest (oldest obligation first) with a reason and approver."""
+        comp = Component(component) if component in {c.value for c in Component} else None
+        if comp is None or comp is Component.PRINCIPAL:
+            raise InputError("component", f"{component!r} is not one of penalty, fee, interest")
+        return self._account_command(
+            "waive",
+            account,
+            {"component": component, "amount": amount, "reason": reason, "approver": approver},
+            lambda ctx, st, _p: _domain(st).waive(st, comp, amount, reason, approver, ctx.today),
+            key=key,
+        )
+
+    def reverse(self, account: str, payment_id: str, *, key: str | None = None) -> dict[str, Any]:
+        """Reverse a repayment (chargeback); later payments are re-allocated."""
+        return self._account_command(
+            "reverse",
+            account,
+            {"payment": payment_id},
+            lambda ctx, st, _p: _domain(st).reverse_payment(st, payment_id, ctx.today),
+            key=key,
+        )
+
+    def declare_outage(
+        self, start: date, end: date, relief_days: int = 3, *, key: str | None = None
+    ) -> dict[str, Any]:
+        """Declare a platform outage [start, end]: every due date inside moves to end + relief.
+
+        Applies to every account now, and is recorded so accounts opened later get it too.
+        """
+        if end < start:
+            raise InputError("end", "must not be before start")
+        if relief_days < 0:
+            raise InputError("relief_days", "must not be negative")
+        request = {"start": start.isoformat(), "end": end.isoformat(), "relief_days": relief_days}
+        idem_key = key or new_key()
+
+        def handler(ctx: _Context) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+            outages = _outages(ctx.repo)
+            outages.append(request)
+            ctx.repo.set_setting(OUTAGES_KEY, outages)
+            moved = 0
+            for account in ctx.repo.ids():
+                ctx.uow.lock(account)
+                state = ctx.repo.get(account)
+                outcome = _domain(state).move_due_dates(state, start, end, relief_days, ctx.today)
+                ctx.repo.save(outcome.state)
+                self._record(ctx, outcome, "declare-outage", idem_key, self.actor)
+                moved += 1
+            return None, {"outage": request, "accounts": moved}
+
+        return self.run("declare-outage", request, handler, key=idem_key)
+
+    def _apply_declared_outages(self, ctx: _Context, outcome: Outcome[Any]) -> Outcome[Any]:
+        """An account opened after an outage was declared still gets its relief."""
+        state = outcome.state
+        postings = list(outcome.postings)
+        events = list(outcome.events)
+        for o in _outages(ctx.repo):
+            moved = _domain(state).move_due_dates(
+                state, date.fromisoformat(o["start"]), date.fromisoformat(o["end"]),
+                int(o["relief_days"]), ctx.today,
+            )  # fmt: skip
+            state = moved.state
+            postings.extend(moved.postings)
+        return Outcome(state, tuple(postings), tuple(events), outcome.result)
+
+    def end_of_day(self, on: date) -> dict[str, Any]:
+        """Close business date ``on``: the full end of day (servicing, then the overdue engine).
+
+        See :mod:`creditguard.servicing.end_of_day`; exactly once per date.
+        """
+        from creditguard.servicing.end_of_day import run_end_of_day
+
+        return run_end_of_day(self, on).as_dict()
+
+    def account_day(
+        self, ctx: _Context, account: str
+    ) -> tuple[Outcome[Any] | None, dict[str, Any]]:
+        """One account's servicing part of the end of day: statements, due dates, interest."""
+        state = ctx.repo.get(account)
+        steps: list[tuple[str, Outcome[Any]]] = []
+        statements = 0
+        if isinstance(state, line_domain.Line):
+            if ctx.today.day == state.terms.statement_day:
+                steps.append(("statement", line_domain.issue_statement(state, ctx.today)))
+                state = steps[-1][1].state
+                statements = 1
+            steps.append(
+                ("accrual:interest", line_domain.accrue_revolving_interest(state, ctx.today))
+            )
+        else:
+            steps.append(("due", loan_domain.fall_due(state, ctx.today)))
+        for kind, outcome in steps:
+            self._record(ctx, outcome, kind, "eod", "eod")
+        ctx.repo.save(steps[-1][1].state)
+        return None, {"account": account, "statements": statements}
+
+    def show(self, account: str) -> Any:
+        """The account's current state (read-only)."""
+        with UnitOfWork(self.engine) as uow:
+            return AccountRepository(uow.connection, ACCOUNT_TYPES).get(account)
+
+
+def product_definition(product: Product) -> dict[str, Any]:
+    """A product's keys as a scenario or TOML file would write them (rates and amounts quoted).
+
+    Stored with the accounts so a database keeps the exact terms its accounts were opened on.
+    """
+    out: dict[str, Any] = {}
+    for name, value in product.model_dump(exclude={"name", "source"}, exclude_none=True).items():
+        out[name] = _definition_value(name, value)
+    return out
+
+
+def _definition_value(name: str, value: Any) -> Any:
+    if name == "tolerance":
+        return format_amount(int(value))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _definition_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_definition_value(name, v) for v in value]
+    return value
+
+
+OUTAGES_KEY = "outages"
+
+
+def _outages(repo: AccountRepository) -> list[dict[str, Any]]:
+    """The outage windows declared so far (stored in the system state)."""
+    value = repo.setting(OUTAGES_KEY)
+    return list(value) if value else []
+
+
+def _domain(state: Any) -> Any:
+    """The domain module that serves this state's kind."""
+    return loan_domain if isinstance(state, loan_domain.Loan) else line_domain
