@@ -40,20 +40,7 @@ HERE = Path(__file__).parent
 FILES = sorted(HERE.glob("*.yaml"))
 
 # Engine bugs (the lead fixes the engine): the scenario keeps the correct expected values.
-XFAIL: dict[str, str] = {
-    "loan_outage_retroactive": (
-        "an outage declared over past dates reverses DPD/status but not the penalties it "
-        "caused: installment 1 keeps due.penalty 4.74 (02-16, 02-17), so the on-time payment of "
-        "4097.73 on the moved due date 02-19 pays 4.74 penalty and leaves 4.74 principal unpaid "
-        "(SPEC §6: the declaration reverses the penalties; expected penalty 0.00, principal paid)"
-    ),
-    "line_outage_retroactive": (
-        "an outage declared over past dates restores the line and DPD but not the overdue fee "
-        "it caused: the statement keeps 1.00 penalty (02-14, 02-15), so paying 1000.00 on the "
-        "moved due date 02-20 pays 1.00 penalty and leaves 1.00 principal unpaid, available "
-        "4999.00 (SPEC §6: the declaration reverses the penalties; expected 0.00 and 5000.00)"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 class _TextDatesLoader(yaml.SafeLoader):

@@ -5,8 +5,9 @@ convert to installments, declare outages and run end of day over one or more dat
 After every step:
 - every entry balances and stored balances equal the balances re-derived from the postings
   (``verify_ledger`` is empty);
-- every account's receivable GLs equal what its state says it is owed (``receivables``),
-  and no receivable GL is negative for any account;
+- every account's receivable GLs equal what its state says it is owed (``receivables``) —
+  after a write-off, its principal receivables are 0 (moved to the loss account) — and no
+  receivable GL is negative for any account;
 - on an active line, available = max(0, limit − unpaid principal);
 - a refused command changed nothing (ledger digest, audit, keys);
 - replaying an earlier command with its idempotency key returns its first result and changes
@@ -335,6 +336,13 @@ def make_machine(dbs: FreshDatabases) -> type[RuleBasedStateMachine]:
         def receivables_match_states_and_are_never_negative(self) -> None:
             with self.engine.connect() as conn:
                 rows = conn.execute(text("SELECT gl, account_ref, balance FROM gl_balances")).all()
+                written_off = set(
+                    conn.execute(
+                        text(
+                            "SELECT account_id FROM account_status WHERE written_off_on IS NOT NULL"
+                        )
+                    ).scalars()
+                )
             stored = {(GL(r.gl), r.account_ref): int(r.balance) for r in rows}
             for (gl, account), balance in stored.items():
                 if gl in RECEIVABLES:
@@ -348,6 +356,12 @@ def make_machine(dbs: FreshDatabases) -> type[RuleBasedStateMachine]:
                         assert line_domain.available(state) == max(0, state.limit - unpaid)
                 else:
                     expected = loan_model.receivables(state)
+                if account in written_off:
+                    # SPEC §6: the remaining balance moved to the loss account; the debt stays
+                    # collectible off balance sheet, so the state still shows it as owed.
+                    for gl in (GL.PRINCIPAL_CURRENT, GL.PRINCIPAL_OVERDUE):
+                        assert stored.get((gl, account), 0) == 0, (account, gl)
+                    continue
                 for gl, amount in expected.items():
                     assert stored.get((gl, account), 0) == amount, (account, gl)
 

@@ -42,7 +42,12 @@ from creditguard.servicing.line_commands import (
     set_status,
     waive,
 )
-from creditguard.servicing.line_corrections import move_due_dates, replay, reverse_payment
+from creditguard.servicing.line_corrections import (
+    drop_penalties,
+    move_due_dates,
+    replay,
+    reverse_payment,
+)
 from creditguard.servicing.line_model import (
     InstallmentPlan,
     Line,
@@ -81,6 +86,7 @@ __all__ = [
     "change_limit",
     "charge_penalty",
     "convert_to_installments",
+    "drop_penalties",
     "issue_statement",
     "minimum_due",
     "minimum_unpaid",

@@ -8,6 +8,7 @@ revolving interest and minimums re-derived, relief days charged nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ from creditguard.servicing.line_step import (
     event,
     logged,
 )
+from creditguard.servicing.model import DomainEvent
 from creditguard.servicing.outcome import Outcome, postings_from_deltas
 
 __all__ = ["move_due_dates", "replay", "reverse_payment"]
@@ -163,3 +165,26 @@ def move_due_dates(
     }
     relief = event(new_line, when, "DueDatesMoved", **shown)
     return Outcome(new_line, postings, (relief,), shown)
+
+
+def drop_penalties(line: Line, refs: Sequence[str], on: date) -> Outcome[Line]:
+    """Take back every penalty charged on statements ``refs``, as if never charged.
+
+    For a platform outage declared over past dates (SPEC §6): the line is re-derived from its
+    command log without those charges; the postings are the difference of the two ledgers.
+    Event ``PenaltiesReversed`` when anything was dropped.
+    """
+    check_date(line, on)
+    wanted = set(refs)
+    dropped = sum(op.amount for op in line.history if op.op == "penalty" and op.ref in wanted)
+    if not dropped:
+        return Outcome(line, (), ())
+    kept = tuple(op for op in line.history if not (op.op == "penalty" and op.ref in wanted))
+    trimmed = replace(line, history=kept)
+    _, before = replay(line)
+    after_line, after = replay(trimmed)
+    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
+    state = replace(after_line, history=kept, last_date=max(after_line.last_date, on))
+    payload = {"refs": sorted(wanted), "amount": dropped}
+    event = DomainEvent(on, line.account, "PenaltiesReversed", payload)
+    return Outcome(state, postings_from_deltas(line.account, deltas), (event,))

@@ -40,6 +40,7 @@ from creditguard.pricing import LoanTerms, Method, build_schedule
 from creditguard.pricing.terms import coerce_method
 from creditguard.servicing.loan_model import (
     LOAN_STATUSES,
+    PENALTY,
     PREPAYMENT_MODES,
     Loan,
     LoanOp,
@@ -79,6 +80,7 @@ __all__ = [
     "charge_penalty",
     "current_period",
     "disburse",
+    "drop_penalties",
     "fall_due",
     "ledger_image",
     "move_due_dates",
@@ -385,3 +387,31 @@ def reverse_payment(loan: Loan, payment_id: str, on: date) -> Outcome[Loan]:
     event = DomainEvent(day, loan.account, "PaymentReversed", payload)
     result = {**payload, "settled": state.status == "settled"}
     return _finish(Outcome(state, postings, (event,), result))
+
+
+def drop_penalties(loan: Loan, refs: Sequence[str], on: date) -> Outcome[Loan]:
+    """Take back every penalty charged on installments ``refs``, as if never charged.
+
+    For a platform outage declared over past dates (SPEC §6): the loan is re-derived from its
+    command log without those penalty charges; the postings are the difference of the ledger
+    images (Dr penalty income / Cr penalty receivable, or a refund of a penalty already paid
+    through the re-allocation of the payments). The status set by the overdue engine is kept
+    (the end of day re-assesses it). Event ``PenaltiesReversed`` when anything was dropped.
+    """
+    day = _command_date(loan, on)
+    wanted = set(refs)
+    kept = tuple(op for op in loan.history if not (op.kind == PENALTY and op.ref in wanted))
+    dropped = sum(op.amount for op in loan.history if op.kind == PENALTY and op.ref in wanted)
+    if not dropped:
+        return _finish(Outcome(replace(loan, last_date=day), (), ()))
+    state = rederive(replace(loan, history=kept), loan.reversed_payments)
+    if state.status != "settled":
+        state = replace(state, status=loan.status if loan.status != "settled" else "active")
+    state = replace(state, last_date=day)
+    before, after = ledger_image(loan), ledger_image(state)
+    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in GL}
+    postings = postings_from_deltas(loan.account, deltas)
+    payload = {"refs": sorted(wanted), "amount": dropped}
+    return _finish(
+        Outcome(state, postings, (DomainEvent(day, loan.account, "PenaltiesReversed", payload),))
+    )

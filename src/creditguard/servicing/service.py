@@ -18,9 +18,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
-from creditguard.ledger.journal import JournalEntry, entry_key
+from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError, format_amount
 from creditguard.products import (
     Catalogue,
@@ -36,6 +36,7 @@ from creditguard.servicing.model import Component
 from creditguard.servicing.outcome import Outcome
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.crypto import DataCipher
+from creditguard.store.overdue_tables import penalty_state
 from creditguard.store.uow import UnitOfWork, new_key, transact
 
 __all__ = ["ACCOUNT_TYPES", "Servicing"]
@@ -473,7 +474,7 @@ class Servicing:
             for account in ctx.repo.ids():
                 ctx.uow.lock(account)
                 state = ctx.repo.get(account)
-                outcome = _domain(state).move_due_dates(state, start, end, relief_days, ctx.today)
+                outcome = _outage_relief(ctx, state, start, end, relief_days)
                 ctx.repo.save(outcome.state)
                 self._record(ctx, outcome, "declare-outage", idem_key, self.actor)
                 moved += 1
@@ -558,6 +559,40 @@ def _definition_value(name: str, value: Any) -> Any:
 
 
 OUTAGES_KEY = "outages"
+
+
+def _outage_relief(
+    ctx: _Context, state: Any, start: date, end: date, relief_days: int
+) -> Outcome[Any]:
+    """Move the due dates in [start, end] and reverse the penalties the outage caused.
+
+    SPEC §6: nothing the outage caused may show as overdue. Penalties already charged on an
+    obligation due inside the window (a declaration covering past dates) are taken back as if
+    never charged (the domain re-derives the account without them, with new postings), and the
+    obligation's penalty accrual starts afresh from its new due date.
+    """
+    domain = _domain(state)
+    obligations = state.installments if isinstance(state, loan_domain.Loan) else state.statements
+    inside = sorted(ob.ref for ob in obligations if start <= ob.due_date <= end)
+    postings: list[Posting] = []
+    events: list[Any] = []
+    if inside:
+        reversal = domain.drop_penalties(state, inside, ctx.today)
+        state = reversal.state
+        postings.extend(reversal.postings)
+        events.extend(reversal.events)
+        ctx.uow.connection.execute(
+            delete(penalty_state)
+            .where(penalty_state.c.account_id == state.account)
+            .where(penalty_state.c.ref.in_(inside))
+        )
+    moved = domain.move_due_dates(state, start, end, relief_days, ctx.today)
+    return Outcome(
+        moved.state,
+        tuple(postings) + tuple(moved.postings),
+        tuple(events) + tuple(moved.events),
+        moved.result,
+    )
 
 
 def _outages(repo: AccountRepository) -> list[dict[str, Any]]:
