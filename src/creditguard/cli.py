@@ -22,6 +22,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from creditguard.calendar import DayCount, parse_date
 from creditguard.money import InputError, format_amount, format_rate, parse_amount, parse_rate
+from creditguard.risk.cli import model_app
 
 app = typer.Typer(
     name="creditguard",
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 products_app = typer.Typer(help="The product catalogue.", no_args_is_help=True)
 app.add_typer(products_app, name="products")
+app.add_typer(model_app, name="model", help="Risk models: scorecards, early warning, monitoring.")
 
 console = Console()
 EXIT_BAD_INPUT = 2

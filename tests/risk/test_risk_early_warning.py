@@ -159,3 +159,9 @@ def test_refuses_protected_and_bad_target() -> None:
     assert exc.value.field == "gender"
     with pytest.raises(InputError, match="0/1"):
         EarlyWarningModel().fit(x.drop("gender"), y * 3)
+
+
+def test_fitting_twice_gives_a_byte_identical_artifact() -> None:
+    x, y = _synthetic(800, 3)
+    a = EarlyWarningModel(n_estimators=30).fit(x, y).to_json()
+    assert a == EarlyWarningModel(n_estimators=30).fit(x, y).to_json()

@@ -220,3 +220,8 @@ def test_screening_subsample_is_stratified_and_fixed() -> None:
     assert sub is not None and sub.size == 5_000
     assert y[sub].sum() == 1_500  # 30 % bads kept exactly
     assert np.array_equal(sub, _screening_rows(y, 5_000))  # same rows every time
+
+
+def test_fitting_twice_gives_a_byte_identical_artifact(german) -> None:  # type: ignore[no-untyped-def]
+    x, y = german
+    assert Scorecard().fit(x, y).to_json() == Scorecard().fit(x, y).to_json()

@@ -41,7 +41,7 @@ from creditguard.overdue.frames import ACCOUNTS_SCHEMA, OBLIGATIONS_SCHEMA, para
 from creditguard.servicing import line as line_domain
 from creditguard.servicing import line_model
 from creditguard.servicing import loan as loan_domain
-from creditguard.servicing.service import ACCOUNT_TYPES, Servicing
+from creditguard.servicing.service import ACCOUNT_TYPES, Servicing, off_balance
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.overdue_tables import (
     PENALTY_COLUMNS,
@@ -403,10 +403,15 @@ def _apply(
         uow.lock(account)
         state = repo.get(account)
         postings: list[Posting] = []
+        written_off = prev[account]["written_off_on"] is not None
         for ref, booked, suspense in penalties.get(account, []):
             domain = loan_domain if isinstance(state, loan_domain.Loan) else line_domain
             outcome = domain.charge_penalty(state, ref, booked, on)
             state = outcome.state
+            if written_off:
+                # Still owed, still capped, but off the balance sheet (SPEC §6 write-off).
+                postings.extend(off_balance(account, outcome.postings))
+                continue
             postings.extend(outcome.postings)
             if suspense:
                 # Above 90 DPD the penalty stays owed but is not income (SPEC §6 non-accrual).

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from creditguard.calendar import DayCount
 from creditguard.ledger.chart import GL
+from creditguard.ledger.journal import Posting
 from creditguard.money import InputError, Rounding
 from creditguard.pricing import LoanTerms, Method, build_schedule
 from creditguard.pricing.terms import coerce_method
@@ -277,9 +278,7 @@ def repay(loan: Loan, amount: int, on: date, *, payment_id: str | None = None) -
     day = _command_date(loan, on)
     _fen(amount, "amount")
     if loan.status == "written-off":
-        raise InputError(
-            "status", "a written-off loan's payments are recoveries (overdue engine, not built)"
-        )
+        return _recovery(loan, amount, day, payment_id)
     if loan.status == "settled":
         raise InputError("amount", f"loan {loan.account} is settled: nothing is owed / 贷款已结清")
     known = {op.payment_id for op, _ in payments(loan)}
@@ -287,6 +286,29 @@ def repay(loan: Loan, amount: int, on: date, *, payment_id: str | None = None) -
     if pid in known:
         raise InputError("payment_id", f"{pid!r} is already used on loan {loan.account}")
     return _finish(apply_op(loan, LoanOp.repayment(pid, day, amount)))
+
+
+def _recovery(loan: Loan, amount: int, day: date, payment_id: str | None) -> Outcome[Loan]:
+    """A payment on a written-off loan (SPEC §6): allocated by the same waterfall, booked as a
+    recovery. The receivables left the balance sheet at write-off, so the money is income
+    (Dr CASH / Cr RECOVERIES) and the off-balance memo of the debt shrinks by as much."""
+    known = {op.payment_id for op, _ in payments(loan)}
+    pid = f"P{len(known) + 1}" if payment_id is None else _text(payment_id, "payment_id")
+    if pid in known:
+        raise InputError("payment_id", f"{pid!r} is already used on loan {loan.account}")
+    outcome = apply_op(replace(loan, status="past-due"), LoanOp.repayment(pid, day, amount))
+    state = outcome.state
+    if state.status != "settled":
+        state = replace(state, status="written-off")
+    account = loan.account
+    postings = (
+        Posting.dr(GL.CASH, account, amount),
+        Posting.cr(GL.RECOVERIES, account, amount),
+        Posting.dr(GL.OFF_BALANCE_CONTRA, account, amount),
+        Posting.cr(GL.OFF_BALANCE, account, amount),
+    )
+    events = tuple(replace(e, payload={**e.payload, "recovery": True}) for e in outcome.events)
+    return _finish(Outcome(state, postings, events, {**dict(outcome.result), "recovery": True}))
 
 
 def fall_due(loan: Loan, on: date) -> Outcome[Loan]:

@@ -11,8 +11,8 @@ from a stale read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete
 
+from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError, format_amount
 from creditguard.products import (
@@ -521,7 +522,10 @@ class Servicing:
                 ("accrual:interest", line_domain.accrue_revolving_interest(state, ctx.today))
             )
         else:
-            steps.append(("due", loan_domain.fall_due(state, ctx.today)))
+            due = loan_domain.fall_due(state, ctx.today)
+            if state.status == "written-off":
+                due = replace(due, postings=off_balance(account, due.postings))
+            steps.append(("due", due))
         for kind, outcome in steps:
             self._record(ctx, outcome, kind, "eod", "eod")
         ctx.repo.save(steps[-1][1].state)
@@ -531,6 +535,32 @@ class Servicing:
         """The account's current state (read-only)."""
         with UnitOfWork(self.engine) as uow:
             return AccountRepository(uow.connection, ACCOUNT_TYPES).get(account)
+
+
+_RECEIVABLES = frozenset(
+    {
+        GL.PRINCIPAL_CURRENT,
+        GL.PRINCIPAL_OVERDUE,
+        GL.INTEREST_RECEIVABLE,
+        GL.FEE_RECEIVABLE,
+        GL.PENALTY_RECEIVABLE,
+    }
+)
+
+
+def off_balance(account: str, postings: Sequence[Posting]) -> tuple[Posting, ...]:
+    """After write-off, what accrues on a debt is owed but off the balance sheet (SPEC §6).
+
+    Charges the domain books as Dr receivable / Cr income become the memo pair instead:
+    Dr OFF_BALANCE / Cr OFF_BALANCE_CONTRA for the same amount.
+    """
+    amount = sum(p.debit for p in postings if p.gl in _RECEIVABLES)
+    if amount == 0:
+        return ()
+    return (
+        Posting.dr(GL.OFF_BALANCE, account, amount),
+        Posting.cr(GL.OFF_BALANCE_CONTRA, account, amount),
+    )
 
 
 def product_definition(product: Product) -> dict[str, Any]:
