@@ -51,7 +51,7 @@ from creditguard.store.overdue_tables import (
     eod_runs,
     penalty_state,
 )
-from creditguard.store.servicing_tables import accounts, obligations
+from creditguard.store.servicing_tables import accounts, obligations, products
 from creditguard.store.tables import journal_entries
 from creditguard.store.uow import UnitOfWork, transact
 
@@ -150,7 +150,8 @@ def run_end_of_day(
             uow.connection.execute(insert(eod_runs).values(business_date=on, status="running"))
     hook("started")
     with UnitOfWork(engine) as uow:
-        account_ids = AccountRepository(uow.connection, ACCOUNT_TYPES).ids()
+        total_accounts = len(AccountRepository(uow.connection, ACCOUNT_TYPES).ids())
+        account_ids = _servicing_due(uow.connection, on)
         borrowers = _borrowers(uow.connection)
     for start in range(0, len(account_ids), CHUNK_ACCOUNTS):
         chunk_ids = account_ids[start : start + CHUNK_ACCOUNTS]
@@ -172,7 +173,7 @@ def run_end_of_day(
         hook("chunk")
     summary = DaySummary(
         business_date=on,
-        accounts=len(account_ids),
+        accounts=total_accounts,
         newly_past_due=totals["newly_past_due"],
         cured=totals["cured"],
         frozen=totals["frozen"],
@@ -217,6 +218,55 @@ def _summary_from(on: date, stored: Mapping[str, Any] | None, *, skipped: bool) 
         postings=int(s.get("postings", 0)),
         skipped=skipped,
     )
+
+
+def _servicing_due(conn: Connection, on: date) -> list[str]:
+    """The accounts whose servicing step has something to do on ``on``, in id order.
+
+    Lines on their statement day; lines with a statement past its due date and principal
+    still unpaid (revolving interest, accrued daily); loans with an installment whose period
+    ends or that falls due today (interest booked). Every other account's day is a no-op, and
+    skipping it keeps a night's work proportional to what happens, not to the portfolio.
+    """
+    statement_days: dict[str, int] = {}
+    for name, kind, definition in conn.execute(
+        select(products.c.name, products.c.kind, products.c.definition)
+    ):
+        if kind == "revolving":
+            statement_days[name] = int(dict(definition).get("statement_day", 1))
+    statement_products = [n for n, d in statement_days.items() if d == on.day]
+    unpaid_principal = (
+        obligations.c.due_principal - obligations.c.paid_principal - obligations.c.waived_principal
+    )
+    due: set[str] = set()
+    if statement_products:
+        due.update(
+            conn.execute(
+                select(accounts.c.account_id)
+                .where(accounts.c.kind == "line")
+                .where(accounts.c.product.in_(statement_products))
+            ).scalars()
+        )
+    due.update(
+        conn.execute(
+            select(obligations.c.account_id)
+            .join(accounts, accounts.c.account_id == obligations.c.account_id)
+            .where(accounts.c.kind == "line")
+            .where(obligations.c.due_date < on)
+            .where(unpaid_principal > 0)
+            .distinct()
+        ).scalars()
+    )
+    due.update(
+        conn.execute(
+            select(obligations.c.account_id)
+            .join(accounts, accounts.c.account_id == obligations.c.account_id)
+            .where(accounts.c.kind == "loan")
+            .where((obligations.c.original_due_date == on) | (obligations.c.due_date == on))
+            .distinct()
+        ).scalars()
+    )
+    return sorted(str(a) for a in due)
 
 
 def _borrowers(conn: Connection) -> list[str]:

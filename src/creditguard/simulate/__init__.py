@@ -1,0 +1,1 @@
+"""Synthetic portfolios driven through the real engine: borrowers, behaviours, shocks, outages."""
