@@ -301,14 +301,32 @@ def _recovery(loan: Loan, amount: int, day: date, payment_id: str | None) -> Out
     if state.status != "settled":
         state = replace(state, status="written-off")
     account = loan.account
-    postings = (
-        Posting.dr(GL.CASH, account, amount),
-        Posting.cr(GL.RECOVERIES, account, amount),
-        Posting.dr(GL.OFF_BALANCE_CONTRA, account, amount),
-        Posting.cr(GL.OFF_BALANCE, account, amount),
-    )
+    # Interest the payment recognises (accrued to date, not yet booked) joins the memo of the
+    # debt before the payment takes it off: the memo shrinks by what was owed before it.
+    receivables = {
+        GL.PRINCIPAL_CURRENT,
+        GL.PRINCIPAL_OVERDUE,
+        GL.INTEREST_RECEIVABLE,
+        GL.FEE_RECEIVABLE,
+        GL.PENALTY_RECEIVABLE,
+    }
+    recognised = sum(p.debit for p in outcome.postings if p.gl in receivables)
+    reduction = amount - recognised
+    postings = [Posting.dr(GL.CASH, account, amount), Posting.cr(GL.RECOVERIES, account, amount)]
+    if reduction > 0:
+        postings += [
+            Posting.dr(GL.OFF_BALANCE_CONTRA, account, reduction),
+            Posting.cr(GL.OFF_BALANCE, account, reduction),
+        ]
+    elif reduction < 0:
+        postings += [
+            Posting.dr(GL.OFF_BALANCE, account, -reduction),
+            Posting.cr(GL.OFF_BALANCE_CONTRA, account, -reduction),
+        ]
     events = tuple(replace(e, payload={**e.payload, "recovery": True}) for e in outcome.events)
-    return _finish(Outcome(state, postings, events, {**dict(outcome.result), "recovery": True}))
+    return _finish(
+        Outcome(state, tuple(postings), events, {**dict(outcome.result), "recovery": True})
+    )
 
 
 def fall_due(loan: Loan, on: date) -> Outcome[Loan]:

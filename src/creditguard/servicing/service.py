@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 
 from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
@@ -37,7 +37,7 @@ from creditguard.servicing.model import Component
 from creditguard.servicing.outcome import Outcome
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.crypto import DataCipher
-from creditguard.store.overdue_tables import penalty_state
+from creditguard.store.overdue_tables import bureau_months, penalty_state
 from creditguard.store.uow import UnitOfWork, new_key, transact
 
 __all__ = ["ACCOUNT_TYPES", "Servicing"]
@@ -615,6 +615,14 @@ def _outage_relief(
             delete(penalty_state)
             .where(penalty_state.c.account_id == state.account)
             .where(penalty_state.c.ref.in_(inside))
+        )
+        # The bureau facts of the months the outage covered forget the delinquency it caused;
+        # the next end of day folds in the account's true state of today again.
+        ctx.uow.connection.execute(
+            update(bureau_months)
+            .where(bureau_months.c.account_id == state.account)
+            .where(bureau_months.c.month >= f"{start.year:04d}-{start.month:02d}")
+            .values(delinquent_in_month=False, delinquent_at_end=False)
         )
     moved = domain.move_due_dates(state, start, end, relief_days, ctx.today)
     return Outcome(

@@ -4,8 +4,10 @@ Each ``*.yaml`` here is a scenario (SPEC §10) plus a top-level ``expect:``, in 
 ``tests/scenarios/test_golden.py`` (its loader and matcher are copied here): ``accounts``
 (partial views, lists matched element by element and by length), ``events_include`` (events
 with date, account and type that must be present) and ``events_exclude`` ((account, type)
-pairs, optionally with a date, that must be absent). The expected values are worked out by hand
-in the comments of each file.
+pairs, optionally with a date, that must be absent) and ``event_dates`` (account → event type
+→ the exact list of dates on which that account had that event, in order) and ``ledger`` (GL
+account name → its net balance on the last day, signed by its normal side). The expected
+values are worked out by hand in the comments of each file.
 
 Besides the invariants of every scenario (balanced ledger, ``available = max(0, limit −
 principal_balance)``), every overdue scenario checks the prior-notice rule (SPEC §9): an
@@ -25,9 +27,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from creditguard.money import parse_amount
+from creditguard.ledger.chart import GL
+from creditguard.money import format_amount, parse_amount
 from creditguard.servicing.replay import replay, replay_on
 from creditguard.servicing.scenario import Scenario, parse_scenario
+from creditguard.store.verify import trial_balance
 
 HERE = Path(__file__).parent
 FILES = sorted(HERE.glob("*.yaml"))
@@ -69,7 +73,7 @@ def assert_matches(actual: Any, expected: Any, where: str) -> None:
         )
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_matches(a, e, f"{where}[{i}]")
-    elif expected is not None:
+    else:
         assert actual == expected, f"{where}: got {actual!r}, expected {expected!r}"
 
 
@@ -128,7 +132,8 @@ def test_overdue_golden_files() -> None:
     assert len(FILES) >= 10
     for path in FILES:
         _, expect = load_golden(path)
-        assert set(expect) <= {"accounts", "events_include", "events_exclude"}, path.name
+        keys = {"accounts", "events_include", "events_exclude", "event_dates", "ledger"}
+        assert set(expect) <= keys, path.name
         assert expect.get("accounts"), path.name
     assert set(XFAIL) <= {p.stem for p in FILES}
 
@@ -146,6 +151,16 @@ def test_overdue_golden(path: Path, engine: Engine, sqlite_outputs: Path) -> Non
     for unwanted in expect.get("events_exclude", []):
         hits = [e for e in out["events"] if all(e[k] == v for k, v in unwanted.items())]
         assert not hits, f"unexpected events {hits!r}"
+    for account, by_type in expect.get("event_dates", {}).items():
+        for type_, dates in by_type.items():
+            got = [
+                e["date"] for e in out["events"] if e["account"] == account and e["type"] == type_
+            ]
+            assert got == dates, f"{account} {type_}: on {got}, expected {dates}"
+    if "ledger" in expect:
+        balances = trial_balance(engine, scenario.until)
+        got = {name: format_amount(balances.balance(GL[name])) for name in expect["ledger"]}
+        assert got == expect["ledger"]
     shared = sqlite_outputs / f"{path.stem}.json"
     if engine.dialect.name == "sqlite":
         # Written whole then renamed, so a reader never sees half a file.
