@@ -31,7 +31,7 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, literal, select, tuple_, update
 
 from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
@@ -296,7 +296,7 @@ def _overdue_chunk(
     if stored is not None:
         return dict(stored.summary or {})
     repo = AccountRepository(conn, ACCOUNT_TYPES)
-    acc_frame, ob_frame, products = _load_frames(conn, repo, svc, borrowers)
+    acc_frame, ob_frame, products = _load_frames(conn, repo, svc, borrowers, on)
     counts: dict[str, int] = defaultdict(int)
     if acc_frame.height:
         result = run_day(ob_frame, acc_frame, params_frame(products), on, verify_rows=False)
@@ -311,8 +311,21 @@ def _overdue_chunk(
     return dict(counts)
 
 
+_UNPAID = sum(
+    (
+        obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
+        for c in ("principal", "interest", "fee", "penalty")
+    ),
+    start=literal(0),
+)
+
+
 def _load_frames(
-    conn: Connection, repo: AccountRepository, svc: Servicing, borrowers: Sequence[str]
+    conn: Connection,
+    repo: AccountRepository,
+    svc: Servicing,
+    borrowers: Sequence[str],
+    on: date,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
     acc_rows = conn.execute(
         select(
@@ -364,6 +377,9 @@ def _load_frames(
             )
         )
         .where(obligations.c.account_id.in_(names))
+        # Only what can change today: obligations with something unpaid, and those falling
+        # due today (the month's bureau activity). Paid obligations change nothing.
+        .where((_UNPAID > 0) | (obligations.c.due_date == on))
         .order_by(obligations.c.account_id, obligations.c.seq)
     ).all()
     records = []
@@ -531,10 +547,14 @@ def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting
 
 
 def _save_penalty_state(conn: Connection, obs: pl.DataFrame) -> None:
-    accounts_in = obs.get_column("account").unique().to_list()
-    if not accounts_in:
+    loaded = list(obs.select("account", "ref").iter_rows())
+    if not loaded:
         return
-    conn.execute(delete(penalty_state).where(penalty_state.c.account_id.in_(accounts_in)))
+    conn.execute(
+        delete(penalty_state).where(
+            tuple_(penalty_state.c.account_id, penalty_state.c.ref).in_(loaded)
+        )
+    )
     live = obs.filter(pl.any_horizontal([pl.col(c) != 0 for c in PENALTY_COLUMNS]))
     rows = [
         {"account_id": r["account"], "ref": r["ref"], **{c: int(r[c]) for c in PENALTY_COLUMNS}}
