@@ -675,6 +675,67 @@ def replay_cmd(
     )
 
 
+@app.command("simulate")
+def simulate_cmd(
+    scenario: str = typer.Option("default", "--scenario", help="default | stress | a YAML file"),
+    db: str = typer.Option(..., "--db", help="An empty database to simulate on (URL or path)"),
+    out: str = typer.Option("out", "--out", help="Directory for report.html and the tables"),
+) -> None:
+    """Run a simulated portfolio through the real engine, end of day every day, then report."""
+    from creditguard.simulate.scenario import load_scenario, shipped_scenario
+
+    chosen = (
+        shipped_scenario(scenario)
+        if scenario in ("default", "stress")
+        else load_scenario(Path(scenario))
+    )
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    if "://" not in db:
+        from creditguard.demo import fast_sqlite
+
+        engine = fast_sqlite(Path(db))
+    else:
+        from creditguard.store.db import connect
+
+        engine = connect(db)
+    _simulate_on(engine, chosen, target)
+
+
+def _simulate_on(engine: Any, scenario: Any, out: Path) -> None:
+    from rich.progress import Progress
+
+    from creditguard.simulate.pipeline import simulate_and_report
+
+    days = (scenario.end - scenario.start).days + 1
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("模拟 Simulating", total=days)
+            _result, html = simulate_and_report(
+                scenario, engine, out, progress=lambda _s: progress.update(task, advance=1)
+            )
+    finally:
+        engine.dispose()
+    console.print(f"报告 Report: {html}")
+
+
+@app.command("report")
+def report_cmd(
+    db: str = DB_OPTION,
+    out: str = typer.Option("out", "--out", help="Directory for report.html and the tables"),
+) -> None:
+    """Regenerate the portfolio report (HTML, CSV, Parquet) from any database."""
+    from creditguard.simulate.pipeline import report_from_db
+    from creditguard.store.db import connect
+
+    engine = connect(db)
+    try:
+        html = report_from_db(engine, Path(out))
+    finally:
+        engine.dispose()
+    console.print(f"报告 Report: {html}")
+
+
 @app.command()
 def demo(
     out: str = typer.Option("out", help="Directory for the demo's outputs"),

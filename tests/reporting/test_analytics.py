@@ -93,6 +93,15 @@ def test_roll_rates_pooled_over_month_pairs(tables: dict[str, pl.DataFrame]) -> 
     )
 
 
+def test_flow_rates(tables: dict[str, pl.DataFrame]) -> None:
+    # February M1 balance (A 1000 + C 500) over January M0 balance (A 1000 + B 2000) = 0.5;
+    # March M2 (A 1000) over February M1 (1500) = 2/3; March M1 is empty: no row.
+    assert tables["flow_rates"].rows() == [
+        ("2026-02", "M1", 3000, 1500, 0.5),
+        ("2026-03", "M2", 1500, 1000, pytest.approx(2 / 3)),
+    ]
+
+
 def test_cure_rate(tables: dict[str, pl.DataFrame]) -> None:
     # Delinquent at February's end: A and C; in March C is current again.
     assert tables["cure_rates"].to_dicts() == [

@@ -88,7 +88,7 @@ def test_same_seed_gives_byte_identical_tables(runs: dict[str, Run], tmp_path: P
         paths = write_tables(tables, tmp_path / name)
         out[name] = {p.name: p.read_bytes() for p in paths}
     assert out["base"] == out["again"]
-    assert len(out["base"]) == 2 * 11  # every table as CSV and Parquet
+    assert len(out["base"]) == 2 * 12  # every table as CSV and Parquet
     assert runs["base"][0].commands == runs["again"][0].commands
     assert runs["base"][0].commands["repay"] > 50  # the run did real work
 

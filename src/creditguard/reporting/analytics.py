@@ -9,10 +9,13 @@ Definitions (money in integer fen; rates are floats — they are statistics, not
 
 - **bucket** at month end: ``WO`` if written off, else ``M0`` unless delinquent (DPD beyond
   grace), else M1 1–30, M2 31–60, M3 61–90, M4 91–120, M5 121–150, M6 151–180, M7+ above;
-- **overdue rate** M1+ / M3+ by count (accounts with a balance) and by balance (their balance
-  over the portfolio's), per month;
+- **overdue rate** M1+ / M3+ by count (open accounts) and by balance (their balance over the
+  portfolio's month-end balance), per month. A line's month-end balance in ``bureau_months``
+  is what is billed or fallen due; purchases not yet billed are not in it;
 - **roll rate**: share of accounts in bucket *a* at one month end found in bucket *b* at the
-  next; **cure rate**: share of accounts delinquent at a month end that are M0 at the next;
+  next; **flow rate**: balance in bucket k+1 at a month end over the balance in bucket k a
+  month earlier (M0→M1, M1→M2, …); **cure rate**: share of accounts delinquent at a month
+  end that are M0 at the next;
 - **vintage**: per origination month and months on book, the share of the vintage's accounts
   ever 30+ DPD (DPD ≥ 30) and ever 90+ (DPD ≥ 90) so far;
 - **losses / recoveries**: GL WRITE_OFF_LOSS debits and RECOVERIES credits per month;
@@ -45,8 +48,17 @@ __all__ = [
     "ECL_ASSUMPTIONS",
     "StoreFrames",
     "bucket_expr",
+    "cure_rates",
+    "expected_loss",
+    "flow_rates",
+    "liquidity",
     "load_frames",
+    "losses",
+    "mix",
+    "overdue_rates",
     "portfolio_tables",
+    "roll_rates",
+    "vintages",
 ]
 
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", "WO")
@@ -77,6 +89,7 @@ def load_frames(engine: Engine) -> StoreFrames:
                 bureau_months.c.overdue_amount,
                 bureau_months.c.classification,
                 bureau_months.c.written_off_on,
+                bureau_months.c.ended_on,
             )
         ).all()
         accs = conn.execute(
@@ -113,6 +126,7 @@ def load_frames(engine: Engine) -> StoreFrames:
                 "overdue_amount": pl.Int64,
                 "classification": pl.String,
                 "written_off_on": pl.Date,
+                "ended_on": pl.Date,
             },
             orient="row",
         ),
@@ -186,8 +200,16 @@ def _facts(frames: StoreFrames) -> pl.DataFrame:
 
 
 def overdue_rates(facts: pl.DataFrame) -> pl.DataFrame:
-    """Per month: M1+ and M3+ overdue rates by count and by balance (live accounts only)."""
-    live = facts.filter((pl.col("balance") > 0) & (pl.col("bucket") != "WO"))
+    """Per month: M1+ and M3+ overdue rates by count and by balance.
+
+    The count is over open accounts (not written off, not ended that month) — a credit-pay line
+    paid in full shows no month-end balance (unbilled purchases are not in the month facts)
+    but is still a customer; the balance rate is over the month-end balance.
+    """
+    live = facts.filter(
+        (pl.col("bucket") != "WO")
+        & (pl.col("ended_on").is_null() if "ended_on" in facts.columns else pl.lit(True))
+    )
     m1 = pl.col("bucket") != "M0"
     m3 = pl.col("bucket").is_in(["M3", "M4", "M5", "M6", "M7+"])
     return (
@@ -224,6 +246,35 @@ def roll_rates(facts: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("_f", "_t")
         .drop("_f", "_t")
+    )
+
+
+_DELINQUENT = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+
+
+def flow_rates(facts: pl.DataFrame) -> pl.DataFrame:
+    """Per month and bucket: balance-weighted flow from the previous bucket a month earlier.
+
+    ``flow(M1, t) = balance in M1 at t / balance in M0 at t−1``; ``flow(M2, t) = balance in M2
+    at t / balance in M1 at t−1``; and so on (the classic net flow of a collections book).
+    """
+    by = facts.group_by("m", "month", "bucket").agg(balance=pl.col("balance").sum())
+    order = ("M0", *_DELINQUENT)
+    prev = by.filter(pl.col("bucket").is_in(order[:-1])).select(
+        (pl.col("m") + 1).alias("m"),
+        pl.col("bucket")
+        .replace_strict(order[:-1], order[1:], return_dtype=pl.String)
+        .alias("bucket"),
+        pl.col("balance").alias("from_balance"),
+    )
+    now = by.filter(pl.col("bucket").is_in(_DELINQUENT))
+    return (
+        now.join(prev, on=["m", "bucket"], how="inner")
+        .filter(pl.col("from_balance") > 0)
+        .with_columns(flow_rate=pl.col("balance") / pl.col("from_balance"))
+        .with_columns(_o=pl.col("bucket").replace_strict(order, list(range(len(order)))))
+        .sort("m", "_o")
+        .select("month", "bucket", "from_balance", "balance", "flow_rate")
     )
 
 
@@ -405,6 +456,7 @@ def portfolio_tables(
         "overdue_rates": overdue_rates(facts),
         "roll_rates": roll_rates(facts),
         "cure_rates": cure_rates(facts),
+        "flow_rates": flow_rates(facts),
         "vintages": vintages(facts, frames.accounts),
         "losses": losses(frames.money),
         "bucket_mix": mix(facts, "bucket", BUCKETS),

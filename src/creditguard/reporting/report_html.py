@@ -218,6 +218,8 @@ def write_report(tables: dict[str, pl.DataFrame], out_dir: str | Path) -> Path:
     )
     parts.append("<h2>核销与回收 Losses and recoveries (分 fen)</h2>")
     parts.append(_table_html(tables["losses"]))
+    parts.append("<h2>余额迁徙率 Flow rates (balance, bucket k → k+1)</h2>")
+    parts.append(_table_html(tables["flow_rates"]))
     parts.append("<h2>治愈率 Cure rate</h2>")
     parts.append(_table_html(tables["cure_rates"]))
     parts.append(

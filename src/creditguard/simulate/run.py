@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Engine, and_, select
 
+from creditguard.calendar import add_months
 from creditguard.money import InputError
 from creditguard.servicing.end_of_day import DaySummary, run_end_of_day
 from creditguard.servicing.service import Servicing
@@ -34,9 +35,10 @@ from creditguard.store.migrate import upgrade
 from creditguard.store.servicing_tables import accounts, obligations
 from creditguard.store.tables import outbox_events
 
-__all__ = ["SimulationResult", "simulate"]
+__all__ = ["SimulationResult", "scenario_markers", "simulate"]
 
 ACTOR = "simulator"
+COLLECTIONS_REACH = 90  # days
 _COMPONENTS = ("principal", "interest", "fee", "penalty")
 
 
@@ -56,6 +58,19 @@ class SimulationResult:
     def account_days(self) -> int:
         """Accounts × business dates closed by the end of day."""
         return sum(d.accounts for d in self.days)
+
+
+def scenario_markers(scenario: SimScenario) -> pl.DataFrame:
+    """The scenario's shocks and outages as chart markers: ``date``, ``kind``, ``label``."""
+    rows: list[tuple[date, str, str]] = []
+    for shock in scenario.macro:
+        on = add_months(scenario.start, shock.month - 1)
+        rows.append((on, "shock", f"冲击 {shock.label} ×{shock.multiplier:g}"))
+    for o in scenario.outages:
+        rows.append((o.start, "outage", f"故障 outage {o.start}–{o.end}"))
+    return pl.DataFrame(
+        rows, schema={"date": pl.Date, "kind": pl.String, "label": pl.String}, orient="row"
+    )
 
 
 def _outage_on(scenario: SimScenario, day: date) -> date | None:
@@ -81,6 +96,7 @@ def _due_frame(engine: Engine, day: date) -> pl.DataFrame:
             select(
                 obligations.c.account_id,
                 obligations.c.due_date,
+                obligations.c.original_due_date,
                 unpaid.label("unpaid"),  # type: ignore[union-attr]
                 principal.label("principal"),
                 (obligations.c.minimum - paid).label("min_left"),
@@ -89,19 +105,31 @@ def _due_frame(engine: Engine, day: date) -> pl.DataFrame:
     schema = {
         "account": pl.String,
         "due_date": pl.Date,
+        "original_due_date": pl.Date,
         "unpaid": pl.Int64,
         "principal": pl.Int64,
         "min_left": pl.Int64,
     }
     frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-    fallen = pl.col("due_date") <= day
-    return frame.group_by("account").agg(
-        owed=pl.when(fallen).then(pl.col("unpaid")).otherwise(0).sum(),
-        min_owed=pl.when(fallen).then(pl.col("min_left").clip(lower_bound=0)).otherwise(0).sum(),
-        due_today=((pl.col("due_date") == day) & (pl.col("unpaid") > 0)).any(),
-        past_due=((pl.col("due_date") < day) & (pl.col("unpaid") > 0)).any(),
-        principal_left=pl.col("principal").sum(),
-    )
+    fallen = (pl.col("due_date") <= day) | (pl.col("original_due_date") <= day)
+    return (
+        frame.group_by("account")
+        .agg(
+            owed=pl.when(fallen).then(pl.col("unpaid")).otherwise(0).sum(),
+            min_owed=pl.when(fallen)
+            .then(pl.col("min_left").clip(lower_bound=0))
+            .otherwise(0)
+            .sum(),
+            # A borrower remembers the contract's date: an outage-moved one is still tried on it.
+            due_today=(
+                ((pl.col("due_date") == day) | (pl.col("original_due_date") == day))
+                & (pl.col("unpaid") > 0)
+            ).any(),
+            past_due=((pl.col("due_date") < day) & (pl.col("unpaid") > 0)).any(),
+            principal_left=pl.col("principal").sum(),
+        )
+        .sort("account")
+    )  # group_by order is arbitrary: commands must run in a fixed order
 
 
 def _reminded(engine: Engine, day: date) -> set[str]:
@@ -211,7 +239,7 @@ def simulate(
                     key=f"sim|{stamp}|disburse|{loan_id[r]}", create_borrower=True)  # fmt: skip
         # Purchases (over-consumption); a large one is sometimes converted to installments.
         status = _line_status(engine)
-        usable = np.array([status.get(str(a)) == "active" for a in line_id], dtype=np.bool_)
+        usable = np.isin(line_id, [a for a, st in status.items() if st == "active"])
         mob = np.maximum(t - open_offset, 0) // 30
         rows, amounts = bh.purchases(spend, limit, mob, usable & approved, params, rng)
         u_conv = rng.random(n)
@@ -277,7 +305,7 @@ def _repayments(
         bh.plan_payments(
             forgetfulness=p.forget, min_payer=p.min_payer, employed=p.employed,
             savings_left=p.savings,
-            reminded=np.array([str(a) in reminded_set for a in ids], dtype=np.bool_),
+            reminded=np.isin(ids, sorted(reminded_set)),
             is_line=kind == 0, params=params, rng=rng,
         )
         for kind, ids in ((0, p.line_id), (1, p.loan_id))
@@ -287,31 +315,44 @@ def _repayments(
     u_prepay = rng.random(n)
     if due.height == 0:
         return
-    due = due.with_columns(
-        kind=pl.when(pl.col("account").str.starts_with("L")).then(0).otherwise(1),
-        row=pl.col("account").str.slice(1).cast(pl.Int64),
-    )
-    for acc, owed, min_owed, due_today, past_due, left, kind, row in due.iter_rows():
-        if due_today and p.pay_on[kind, row] < t:
-            plan = draws[kind]
-            p.pay_on[kind, row] = t + int(plan.delay[row])
-            p.pay_mode[kind, row] = int(plan.mode[row])
-        elif past_due and owed > 0 and p.pay_on[kind, row] < t and collect[row]:
-            p.pay_on[kind, row] = t
-            p.pay_mode[kind, row] = bh.MODE_FULL if p.employed[row] else bh.MODE_PARTIAL
-        if p.pay_on[kind, row] != t or owed <= 0:
-            continue
-        mode = p.pay_mode[kind, row]
-        amount = int(owed)
-        if mode == bh.MODE_MINIMUM and min_owed > 0:
-            amount = int(min_owed)
-        elif mode == bh.MODE_PARTIAL:
-            amount = max(100, int(owed * u_part[row]) // 100 * 100)
-        if kind == 1 and due_today and u_prepay[row] < params.prepay_rate and left > owed:
-            amount = int(owed + (left - owed) // 2)  # a prepayment: half the principal left
-        if outage_end is not None:
-            # The payment channel is down: the attempt fails; retry the day after the window.
-            result.outage_failures.append({"account": acc, "date": day, "owed": int(owed)})
-            p.pay_on[kind, row] = t + (outage_end - day).days + 1
-            continue
-        command("repay", svc.repay, acc, amount, key=f"sim|{stamp}|repay|{acc}")
+    kind = due.get_column("account").str.starts_with("C").cast(pl.Int64).to_numpy()
+    row = due.get_column("account").str.slice(1).cast(pl.Int64).to_numpy()
+    owed = due.get_column("owed").to_numpy()
+    min_owed = due.get_column("min_owed").to_numpy()
+    due_today = due.get_column("due_today").to_numpy()
+    past_due = due.get_column("past_due").to_numpy()
+    left = due.get_column("principal_left").to_numpy()
+    current = p.pay_on[kind, row]
+    # Something falls due today: plan when and how it is paid. Past due with no plan: maybe
+    # today, as collections reach the borrower.
+    new_due = due_today & (current < t)
+    # A plan further out than COLLECTIONS_REACH ("cannot pay") does not stop collections from
+    # reaching the borrower: after write-off such payments are the recoveries.
+    unplanned = (current < t) | (current > t + COLLECTIONS_REACH)
+    chase = ~new_due & past_due & (owed > 0) & unplanned & collect[row]
+    delay = np.where(kind == 0, draws[0].delay[row], draws[1].delay[row])
+    planned_mode = np.where(kind == 0, draws[0].mode[row], draws[1].mode[row])
+    chase_mode = np.where(p.employed[row], bh.MODE_FULL, bh.MODE_PARTIAL)
+    pay_on = np.where(new_due, t + delay, np.where(chase, t, current))
+    mode = np.where(new_due, planned_mode, np.where(chase, chase_mode, p.pay_mode[kind, row]))
+    p.pay_on[kind, row] = pay_on
+    p.pay_mode[kind, row] = mode
+    pays = (pay_on == t) & (owed > 0)
+    partial = np.maximum(100, np.floor(owed * u_part[row]).astype(np.int64) // 100 * 100)
+    amount = np.where((mode == bh.MODE_MINIMUM) & (min_owed > 0), min_owed, owed)
+    amount = np.where(mode == bh.MODE_PARTIAL, np.minimum(partial, owed), amount)
+    prepay = (kind == 1) & due_today & (u_prepay[row] < params.prepay_rate) & (left > owed)
+    amount = np.where(prepay, owed + (left - owed) // 2, amount)  # half the principal left
+    accounts_ = due.get_column("account").to_list()
+    if outage_end is not None:
+        # The payment channel is down: every attempt fails; retry the day after the window.
+        for i in np.flatnonzero(pays).tolist():
+            result.outage_failures.append(
+                {"account": accounts_[i], "date": day, "amount": int(amount[i]),
+                 "mode": int(mode[i])}
+            )  # fmt: skip
+        p.pay_on[kind[pays], row[pays]] = t + (outage_end - day).days + 1
+        return
+    for i in np.flatnonzero(pays).tolist():
+        acc = accounts_[i]
+        command("repay", svc.repay, acc, int(amount[i]), key=f"sim|{stamp}|repay|{acc}")
