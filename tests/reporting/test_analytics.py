@@ -165,3 +165,24 @@ def test_count_rate_is_over_open_accounts() -> None:
     assert row["accounts"] == 2  # A and B; C ended in March
     assert row["m1_rate_count"] == 0.5
     assert row["m1_rate_balance"] == 1.0  # all 800 fen of balance is A's
+
+
+def test_vintage_ever_counts_stay_after_an_account_ends() -> None:
+    from creditguard.reporting.analytics import vintages
+
+    # One January vintage of two accounts. D reaches 35 DPD in February (1 month on book) and
+    # ends: it has no March row. E stays current. "Ever 30+" is 1/2 from month 1 on, including
+    # month 2, where only E still reports (the curve never falls).
+    m = lambda month: 2026 * 12 + month - 1  # noqa: E731
+    facts = pl.DataFrame(
+        {
+            "account": ["D", "D", "E", "E", "E"],
+            "m": [m(1), m(2), m(1), m(2), m(3)],
+            "dpd": [0, 35, 0, 0, 0],
+            "delinquent": [False, True, False, False, False],
+        }
+    )
+    opened = pl.DataFrame({"account": ["D", "E"], "opened_on": [date(2026, 1, 5)] * 2})
+    v = vintages(facts, opened)
+    assert v.get_column("mob").to_list() == [0, 1, 2]
+    assert v.get_column("ever30_rate").to_list() == [0.0, 0.5, 0.5]

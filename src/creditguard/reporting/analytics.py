@@ -297,27 +297,29 @@ def cure_rates(facts: pl.DataFrame) -> pl.DataFrame:
 
 
 def vintages(facts: pl.DataFrame, accounts_frame: pl.DataFrame) -> pl.DataFrame:
-    """Ever 30+ / ever 90+ shares by origination month and months on book."""
+    """Ever 30+ / ever 90+ shares by origination month and months on book.
+
+    "Ever" is cumulative: an account counts from the first month it reached the threshold in
+    every later month on book, also after it settled or was cured (so each curve never falls).
+    """
     opened = accounts_frame.select(
         "account",
         pl.col("opened_on").dt.strftime("%Y-%m").alias("vintage"),
         (pl.col("opened_on").dt.year() * 12 + pl.col("opened_on").dt.month() - 1).alias("m0"),
     )
-    f = (
-        facts.join(opened, on="account", how="inner")
-        .with_columns(mob=pl.col("m") - pl.col("m0"))
-        .sort("account", "m")
-        .with_columns(
-            ever30=((pl.col("dpd") >= 30) & pl.col("delinquent")).cum_max().over("account"),
-            ever90=((pl.col("dpd") >= 90) & pl.col("delinquent")).cum_max().over("account"),
-        )
+    f = facts.join(opened, on="account", how="inner").with_columns(mob=pl.col("m") - pl.col("m0"))
+    firsts = f.group_by("account", "vintage").agg(
+        first30=pl.col("mob").filter((pl.col("dpd") >= 30) & pl.col("delinquent")).min(),
+        first90=pl.col("mob").filter((pl.col("dpd") >= 90) & pl.col("delinquent")).min(),
     )
+    grid = f.select("vintage", "mob").unique()
     size = opened.group_by("vintage").agg(vintage_accounts=pl.len().cast(pl.Int64))
     return (
-        f.group_by("vintage", "mob")
+        grid.join(firsts, on="vintage", how="left")
+        .group_by("vintage", "mob")
         .agg(
-            ever30=pl.col("ever30").sum().cast(pl.Int64),
-            ever90=pl.col("ever90").sum().cast(pl.Int64),
+            ever30=(pl.col("first30") <= pl.col("mob")).sum().cast(pl.Int64),
+            ever90=(pl.col("first90") <= pl.col("mob")).sum().cast(pl.Int64),
         )
         .join(size, on="vintage")
         .with_columns(
