@@ -617,10 +617,10 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
         .group_by("account")
         .agg(
             fell_due=(pl.col("due_date") == t).any(),
-            balance=(
-                pl.col("unpaid_p")
-                + pl.when(pl.col("due_date") <= t).then(pl.col("unpaid_other")).otherwise(0)
-            ).sum(),
+            charges=pl.when(pl.col("due_date") <= t)
+            .then(pl.col("unpaid_other"))
+            .otherwise(0)
+            .sum(),
             overdue_amount=pl.when(pl.col("past_due"))
             .then(pl.col("unpaid_p") + pl.col("unpaid_other"))
             .otherwise(0)
@@ -628,6 +628,14 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
         )
     )
     facts = {r["account"]: r for r in per_account.iter_rows(named=True)}
+    principal = {
+        str(a): int(b)
+        for a, b in conn.execute(
+            select(accounts.c.account_id, accounts.c.principal_balance).where(
+                accounts.c.account_id.in_(names)
+            )
+        )
+    }
     existing = {
         r.account_id: r
         for r in conn.execute(
@@ -669,7 +677,8 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
                 "activity": bool(f.get("fell_due"))
                 or account in paid_today
                 or bool(old is not None and old.activity),
-                "balance": int(f.get("balance") or 0),
+                # All unpaid principal (a line's unbilled purchases too) + fallen-due charges.
+                "balance": principal.get(account, 0) + int(f.get("charges") or 0),
                 "overdue_amount": int(f.get("overdue_amount") or 0),
                 "classification": r["classification"],
                 "written_off_on": r["written_off_on"],

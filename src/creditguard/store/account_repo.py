@@ -29,6 +29,15 @@ __all__ = ["AccountRepository", "ConcurrentUpdate", "UnknownAccount"]
 _COMPONENTS = ("principal", "interest", "fee", "penalty")
 
 
+def principal_balance(state: Any) -> int:
+    """All principal the account still owes: a loan's, or a line's billed and unbilled."""
+    from creditguard.servicing import line_model, loan_model
+
+    if isinstance(state, loan_model.Loan):
+        return loan_model.principal_balance(state)
+    return line_model.unpaid_principal(state)
+
+
 class UnknownAccount(InputError):
     """No account with that id."""
 
@@ -159,6 +168,7 @@ class AccountRepository:
                 opened_on=opened_on,
                 version=1,
                 state=document,
+                principal_balance=principal_balance(state),
             )
         )
         if rows:
@@ -175,7 +185,12 @@ class AccountRepository:
         result = self.conn.execute(
             update(accounts)
             .where(and_(accounts.c.account_id == account, accounts.c.version == version))
-            .values(status=str(state.status), version=version + 1, state=document)
+            .values(
+                status=str(state.status),
+                version=version + 1,
+                state=document,
+                principal_balance=principal_balance(state),
+            )
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"account {account!r} changed since it was read")

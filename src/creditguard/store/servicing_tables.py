@@ -63,6 +63,7 @@ accounts = Table(
     Column("opened_on", Date, nullable=False),
     Column("version", Integer, nullable=False),
     Column("state", _Json, nullable=False),
+    Column("principal_balance", BigInteger, nullable=False, server_default="0"),
     Index("ix_accounts_borrower", "borrower_id"),
 )
 
