@@ -183,3 +183,18 @@ def test_report_from_a_simulated_database(runs: dict[str, Run], tmp_path: Path) 
     liq = pl.read_csv(page.parent / "liquidity.csv")
     assert (liq.get_column("lent").sum()) > 0
     assert (liq.filter(pl.col("month") > "2026-01").get_column("received") > 0).all()
+
+
+def test_report_rebuilt_from_a_database_keeps_the_simulations_markers(
+    runs: dict[str, Run], tmp_path: Path
+) -> None:
+    from creditguard.simulate.pipeline import save_markers, stored_markers
+
+    result, engine = runs["base"]
+    save_markers(engine, scenario_markers(result.scenario))
+    stored = stored_markers(engine)
+    assert stored is not None
+    assert stored.get_column("kind").to_list() == ["outage"]
+    # `creditguard report --db …` passes no markers: the stored ones are used.
+    page = report_from_db(engine, tmp_path / "again")
+    assert pl.read_csv(page.parent / "markers.csv").get_column("kind").to_list() == ["outage"]
