@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy import event as sa_event
 
-from creditguard.reporting.analytics import load_frames, portfolio_tables
+from creditguard.reporting.analytics import portfolio_tables
 from creditguard.reporting.report_html import write_tables
 from creditguard.simulate import behaviour as bh
 from creditguard.simulate.pipeline import report_from_db
@@ -24,6 +24,7 @@ from creditguard.simulate.run import SimulationResult, scenario_markers, simulat
 from creditguard.simulate.scenario import Behaviour, MacroShock, Outage, SimScenario
 from creditguard.store.db import connect
 from creditguard.store.overdue_tables import bureau_months
+from creditguard.store.portfolio_frames import load_frames
 from creditguard.store.servicing_tables import obligations
 from creditguard.store.tables import journal_entries, outbox_events
 

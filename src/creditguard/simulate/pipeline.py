@@ -8,13 +8,14 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from creditguard.reporting.analytics import load_frames, portfolio_tables
+from creditguard.reporting.analytics import portfolio_tables
 from creditguard.reporting.report_html import write_report
 from creditguard.servicing.end_of_day import DaySummary
 from creditguard.servicing.service import ACCOUNT_TYPES
 from creditguard.simulate.run import SimulationResult, scenario_markers, simulate
 from creditguard.simulate.scenario import SimScenario
 from creditguard.store.account_repo import AccountRepository
+from creditguard.store.portfolio_frames import load_frames
 from creditguard.store.uow import UnitOfWork
 
 __all__ = ["report_from_db", "save_markers", "simulate_and_report", "stored_markers"]
