@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from golden_support import assert_matches, check_invariants, load_golden
@@ -37,31 +36,6 @@ from creditguard.servicing.scenario import ScenarioError, load_scenario
 HERE = Path(__file__).parent
 FILES = sorted(HERE.glob("*.yaml"))
 
-# Engine bugs (the lead fixes the engine): the scenario keeps the correct expected values.
-XFAIL: dict[str, str] = {}
-
-
-@pytest.fixture(scope="session")
-def sqlite_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory shared by all xdist workers of the session: the SQLite golden outputs."""
-    root = tmp_path_factory.getbasetemp()
-    shared = (root.parent if "PYTEST_XDIST_WORKER" in os.environ else root) / "golden-sqlite"
-    shared.mkdir(exist_ok=True)
-    return shared
-
-
-def _params() -> list[Any]:
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=[pytest.mark.xfail(strict=True, reason=XFAIL[path.stem])]
-            if path.stem in XFAIL
-            else [],
-        )
-        for path in FILES
-    ]
-
 
 def test_golden_files_exist() -> None:
     assert len(FILES) >= 20
@@ -71,7 +45,7 @@ def test_golden_files_exist() -> None:
         assert expect, path.name
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_golden(path: Path, engine: Engine, sqlite_outputs: Path) -> None:
     scenario, expect = load_golden(path)
     if "error" in expect:
@@ -91,7 +65,7 @@ def test_golden(path: Path, engine: Engine, sqlite_outputs: Path) -> None:
     for unwanted in expect.get("events_exclude", []):
         hits = [e for e in out["events"] if all(e[k] == v for k, v in unwanted.items())]
         assert not hits, f"unexpected events {hits!r}"
-    shared = sqlite_outputs / f"{path.stem}.json"
+    shared = sqlite_outputs / f"servicing-{path.stem}.json"
     if engine.dialect.name == "sqlite":
         # Written whole then renamed, so a reader never sees half a file.
         partial = shared.with_suffix(f".{os.getpid()}.tmp")

@@ -36,9 +36,6 @@ HERE = Path(__file__).parent / "overdue"
 FILES = sorted(HERE.glob("*.yaml"))
 NEGATIVE = set("1234567MB")
 
-# Engine bugs (the lead fixes the engine): the scenario keeps the correct expected values.
-XFAIL: dict[str, str] = {}
-
 
 def check_prior_notice(out: Mapping[str, Any]) -> None:
     """No negative PBOC record before the account's first NegativeReportNotice (SPEC §9)."""
@@ -57,28 +54,6 @@ def check_prior_notice(out: Mapping[str, Any]) -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def sqlite_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory shared by all xdist workers of the session: the SQLite outputs."""
-    root = tmp_path_factory.getbasetemp()
-    shared = (root.parent if "PYTEST_XDIST_WORKER" in os.environ else root) / "overdue-sqlite"
-    shared.mkdir(exist_ok=True)
-    return shared
-
-
-def _params() -> list[Any]:
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=[pytest.mark.xfail(strict=True, reason=XFAIL[path.stem])]
-            if path.stem in XFAIL
-            else [],
-        )
-        for path in FILES
-    ]
-
-
 def test_overdue_golden_files() -> None:
     assert len(FILES) >= 10
     for path in FILES:
@@ -86,10 +61,9 @@ def test_overdue_golden_files() -> None:
         keys = {"accounts", "events_include", "events_exclude", "event_dates", "ledger"}
         assert set(expect) <= keys, path.name
         assert expect.get("accounts"), path.name
-    assert set(XFAIL) <= {p.stem for p in FILES}
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_overdue_golden(path: Path, engine: Engine, sqlite_outputs: Path) -> None:
     scenario, expect = load_golden(path)
     out = replay_on(engine, scenario)
@@ -112,7 +86,7 @@ def test_overdue_golden(path: Path, engine: Engine, sqlite_outputs: Path) -> Non
         balances = trial_balance(engine, scenario.until)
         got = {name: format_amount(balances.balance(GL[name])) for name in expect["ledger"]}
         assert got == expect["ledger"]
-    shared = sqlite_outputs / f"{path.stem}.json"
+    shared = sqlite_outputs / f"overdue-{path.stem}.json"
     if engine.dialect.name == "sqlite":
         # Written whole then renamed, so a reader never sees half a file.
         partial = shared.with_suffix(f".{os.getpid()}.tmp")
