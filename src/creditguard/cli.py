@@ -21,8 +21,8 @@ from rich.table import Table
 from typer.exceptions import Abort, Exit, TyperException
 
 from creditguard.calendar import DayCount, parse_date
+from creditguard.model_cli import model_app
 from creditguard.money import InputError, format_amount, format_rate, parse_amount, parse_rate
-from creditguard.risk.cli import model_app
 
 app = typer.Typer(
     name="creditguard",

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from creditguard.model_cli import model_app
 from creditguard.risk import metrics
-from creditguard.risk.cli import model_app
 from creditguard.risk.monitor import monitor, render_html
 from creditguard.risk.scorecard import Scorecard
 
