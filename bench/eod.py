@@ -43,11 +43,14 @@ import json
 import os
 import pstats
 import resource
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -351,6 +354,15 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 prior_s = time.perf_counter() - started
             else:
                 svc.set_business_date(T)
+            copy_of = None
+            if args.compare_reference and backend == "sqlite":
+                # The same database, byte for byte, for the reference path's day.
+                copy_of = url.removeprefix("sqlite:///") + ".reference"
+                with (
+                    closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as src,
+                    closing(sqlite3.connect(copy_of)) as dst,
+                ):
+                    src.backup(dst)
             postings_before = _count(engine, postings)
             entries_before = _count(engine, journal_entries)
             gc.collect()
@@ -367,6 +379,7 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             mismatches = len(verify_ledger(engine))  # untimed: the day left a sound ledger
         finally:
             engine.dispose()
+        reference = _time_reference(copy_of) if copy_of is not None else None
     out: dict[str, Any] = {
         "accounts": args.accounts,
         "seconds": round(seconds, 3),
@@ -380,11 +393,27 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "ledger_mismatches": mismatches,
         "peak_rss_mb": round(_rss_mb(), 1),
     }
+    if reference is not None:
+        out["reference_s"] = round(reference, 3)
+        out["speedup_vs_reference"] = round(reference / seconds, 2)
     if prof is not None:
         out["profile"] = profile_breakdown(prof)
         if args.profile_out:
             prof.dump_stats(args.profile_out)
     return out
+
+
+def _time_reference(path: str) -> float:
+    """Seconds for the same day on a copy of the database through the reference path."""
+    engine = connect(f"sqlite:///{path}")
+    try:
+        gc.collect()
+        started = time.perf_counter()
+        run_end_of_day(service(engine), T, reference=True)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+        Path(path).unlink(missing_ok=True)
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -410,6 +439,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-prior-day", action="store_true", help="skip the untimed T-1 EOD")
     parser.add_argument("--profile", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--profile-out", default=None, help="write the cProfile stats here")
+    parser.add_argument(
+        "--compare-reference",
+        action="store_true",
+        help="SQLite: also time the same day on a copy through run_end_of_day(reference=True)",
+    )
     args = parser.parse_args(argv)
 
     kernel = bench_kernels(args.kernel_accounts or args.accounts, args.seed, args.per_account)

@@ -31,7 +31,20 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
@@ -41,6 +54,7 @@ from creditguard.overdue.frames import ACCOUNTS_SCHEMA, OBLIGATIONS_SCHEMA, para
 from creditguard.servicing import line as line_domain
 from creditguard.servicing import line_model
 from creditguard.servicing import loan as loan_domain
+from creditguard.servicing.outcome import postings_from_legs
 from creditguard.servicing.service import ACCOUNT_TYPES, Servicing, off_balance
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.overdue_tables import (
@@ -49,10 +63,11 @@ from creditguard.store.overdue_tables import (
     bureau_months,
     eod_chunks,
     eod_runs,
+    penalty_pending,
     penalty_state,
 )
 from creditguard.store.servicing_tables import accounts, obligations, products
-from creditguard.store.tables import journal_entries
+from creditguard.store.tables import journal_entries, outbox_events
 from creditguard.store.uow import UnitOfWork, transact
 
 __all__ = ["DaySummary", "run_end_of_day", "run_through"]
@@ -70,6 +85,20 @@ _STATUS_DEFAULTS: dict[str, Any] = {
     "restructured_class": None,
     "early_warning": False,
 }
+_STATUS_COLUMNS = (
+    "dpd",
+    "in_grace",
+    "delinquent",
+    "bucket",
+    "classification",
+    "stage",
+    "non_accrual",
+    "written_off_on",
+    "notice_sent_on",
+    "observation_end",
+    "restructured_class",
+    "early_warning",
+)
 _COMPONENTS = ("principal", "interest", "fee", "penalty")
 _STATUS_COUNTER = {"frozen": "frozen", "closed": "closed"}
 
@@ -130,11 +159,19 @@ def run_through(
 
 
 def run_end_of_day(
-    svc: Servicing, on: date, *, chunk_borrowers: int = CHUNK_BORROWERS, hook: Hook = _no_hook
+    svc: Servicing,
+    on: date,
+    *,
+    chunk_borrowers: int = CHUNK_BORROWERS,
+    hook: Hook = _no_hook,
+    reference: bool = False,
 ) -> DaySummary:
     """Close business date ``on`` exactly once (see the module docstring).
 
     ``hook(point)`` is called at named points; the crash test uses it to die there.
+    ``reference=True`` runs the slow path the fast one must equal: every borrower through the
+    kernels every day, every penalty through the domain one account at a time, every status
+    and month row rewritten (the equivalence tests compare the two).
     """
     engine = svc.engine
     with UnitOfWork(engine) as uow:
@@ -150,7 +187,9 @@ def run_end_of_day(
             uow.connection.execute(insert(eod_runs).values(business_date=on, status="running"))
     hook("started")
     with UnitOfWork(engine) as uow:
-        total_accounts = len(AccountRepository(uow.connection, ACCOUNT_TYPES).ids())
+        total_accounts = int(
+            uow.connection.execute(select(func.count()).select_from(accounts)).scalar_one()
+        )
         account_ids = _servicing_due(uow.connection, on)
         borrowers = _borrowers(uow.connection)
     for start in range(0, len(account_ids), CHUNK_ACCOUNTS):
@@ -166,7 +205,15 @@ def run_end_of_day(
     totals: dict[str, int] = defaultdict(int)
     for chunk_no, start in enumerate(range(0, len(borrowers), chunk_borrowers)):
         chunk = borrowers[start : start + chunk_borrowers]
-        work = partial(_overdue_chunk, svc, on=on, chunk_no=chunk_no, borrowers=chunk, hook=hook)
+        work = partial(
+            _overdue_chunk,
+            svc,
+            on=on,
+            chunk_no=chunk_no,
+            borrowers=chunk,
+            hook=hook,
+            reference=reference,
+        )
         done = transact(engine, work)
         for key, value in done.items():
             totals[key] += int(value)
@@ -285,6 +332,7 @@ def _overdue_chunk(
     chunk_no: int,
     borrowers: Sequence[str],
     hook: Hook,
+    reference: bool = False,
 ) -> dict[str, int]:
     conn = uow.connection
     gate = and_(
@@ -292,15 +340,21 @@ def _overdue_chunk(
         eod_chunks.c.step == "overdue",
         eod_chunks.c.chunk == chunk_no,
     )
-    stored = conn.execute(select(eod_chunks.c.summary).where(gate)).one_or_none()
-    if stored is not None:
-        return dict(stored.summary or {})
+    done = conn.execute(select(eod_chunks.c.summary).where(gate)).one_or_none()
+    if done is not None:
+        return dict(done.summary or {})
     repo = AccountRepository(conn, ACCOUNT_TYPES)
-    acc_frame, ob_frame, products = _load_frames(conn, repo, svc, borrowers, on)
+    # The first of the month opens every account's month row; on other days a quiet borrower's
+    # day changes nothing (see _active_borrowers), so only the others are read and written.
+    full = reference or on.day == 1
+    chosen = list(borrowers) if full else _active_borrowers(conn, borrowers, on)
     counts: dict[str, int] = defaultdict(int)
-    if acc_frame.height:
+    if chosen:
+        acc_frame, ob_frame, products, stored = _load_frames(
+            conn, repo, svc, chosen, on, reference=reference
+        )
         result = run_day(ob_frame, acc_frame, params_frame(products), on, verify_rows=False)
-        counts = _apply(svc, uow, repo, on, acc_frame, result)
+        counts = _apply(uow, repo, on, acc_frame, ob_frame, result, stored, reference=reference)
         _save_month_facts(conn, on, result.accounts, result.obligations)
     hook("chunk-uncommitted")
     conn.execute(
@@ -320,13 +374,94 @@ _UNPAID = sum(
 )
 
 
+_QUIET_STATUS = and_(
+    account_status.c.dpd == 0,
+    ~account_status.c.in_grace,
+    ~account_status.c.delinquent,
+    account_status.c.bucket == "M0",
+    account_status.c.classification == "normal",
+    account_status.c.stage == 1,
+    ~account_status.c.non_accrual,
+    account_status.c.written_off_on.is_(None),
+    account_status.c.observation_end.is_(None),
+    account_status.c.restructured_class.is_(None),
+    ~account_status.c.early_warning,
+)
+REMINDER_HORIZON = 3  # days: PaymentDueSoon goes out at T−3 and T−1
+
+
+def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> list[str]:
+    """The borrowers (of ``borrowers``) with at least one account whose day can change anything.
+
+    An account is quiet on ``on`` when its last end of day left it current (DPD 0, normal,
+    stage 1, no flags), it is active or settled, nothing unpaid falls due by ``on`` + 3 (no
+    reminder, no DPD), nothing falls due today (no month activity) and nothing was posted on
+    it today (no balance change). Such an account's kernels output equals its input and its
+    month row is already right, so skipping it changes nothing; the first of each month is a
+    full pass, which writes every account's month row. A borrower with one active account is
+    processed whole (cross-default and loan-restricts-line stay exact).
+    """
+    soon = on + timedelta(days=REMINDER_HORIZON)
+    due_soon = (
+        exists()
+        .where(obligations.c.account_id == accounts.c.account_id)
+        .where(
+            or_(
+                and_(
+                    _UNPAID > 0,
+                    or_(obligations.c.due_date <= soon, obligations.c.original_due_date <= soon),
+                ),
+                obligations.c.due_date == on,
+            )
+        )
+    )
+    touched = (
+        exists()
+        .where(journal_entries.c.account_ref == accounts.c.account_id)
+        .where(journal_entries.c.business_date == on)
+    )
+    rows = conn.execute(
+        select(accounts.c.borrower_id)
+        .distinct()
+        .select_from(accounts.outerjoin(account_status))
+        .where(accounts.c.borrower_id.in_(list(borrowers)))
+        .where(
+            or_(
+                account_status.c.account_id.is_(None),
+                ~_QUIET_STATUS,
+                accounts.c.status.not_in(("active", "settled")),
+                due_soon,
+                touched,
+            )
+        )
+    ).scalars()
+    active = {str(b) for b in rows}
+    # A loan drawn from a line restricts it (and the line's state feeds the loan's rules):
+    # the two go through the kernels together even when their borrower ids differ.
+    line = accounts.alias("line")
+    for loan_borrower, line_borrower in conn.execute(
+        select(accounts.c.borrower_id, line.c.borrower_id)
+        .join(line, line.c.account_id == accounts.c.line_ref)
+        .where(accounts.c.borrower_id.in_(list(borrowers)))
+        .where(line.c.borrower_id.in_(list(borrowers)))
+        .where(accounts.c.borrower_id != line.c.borrower_id)
+    ):
+        if loan_borrower in active or line_borrower in active:
+            active.update((str(loan_borrower), str(line_borrower)))
+    return sorted(active)
+
+
 def _load_frames(
     conn: Connection,
     repo: AccountRepository,
     svc: Servicing,
     borrowers: Sequence[str],
     on: date,
-) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
+    *,
+    reference: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[Any], dict[str, tuple[Any, ...] | None]]:
+    """The chunk's accounts and open obligations as kernel frames, its products, and each
+    account's stored status row (``None`` when it has none yet)."""
     acc_rows = conn.execute(
         select(
             accounts.c.account_id,
@@ -335,14 +470,19 @@ def _load_frames(
             accounts.c.product,
             accounts.c.status,
             accounts.c.line_ref,
-            *[account_status.c[k] for k in _STATUS_DEFAULTS],
+            account_status.c.account_id.label("has_status"),
+            *[account_status.c[k] for k in _STATUS_COLUMNS],
         )
         .select_from(accounts.outerjoin(account_status))
         .where(accounts.c.borrower_id.in_(list(borrowers)))
         .order_by(accounts.c.account_id)
     ).all()
     account_records: list[dict[str, Any]] = []
+    stored: dict[str, tuple[Any, ...] | None] = {}
     for r in acc_rows:
+        stored[r.account_id] = (
+            None if r.has_status is None else tuple(getattr(r, c) for c in _STATUS_COLUMNS)
+        )
         status = dict(_STATUS_DEFAULTS)
         for k in _STATUS_DEFAULTS:
             value = getattr(r, k)
@@ -383,7 +523,9 @@ def _load_frames(
         .order_by(obligations.c.account_id, obligations.c.seq)
     ).all()
     records = []
+    steps: dict[tuple[str, str], tuple[date | None, int]] = {}
     for r in ob_rows:
+        steps[(r.account_id, r.ref)] = (r.step_due_date, int(r.step_left))
         rec: dict[str, Any] = {
             "account": r.account_id,
             "account_row": row_of[r.account_id],
@@ -399,17 +541,18 @@ def _load_frames(
             value = getattr(r, c)
             rec[c] = 0 if value is None else int(value)
         records.append(rec)
-    _line_minimums(repo, account_records, records)
+    _line_minimums(repo, account_records, records, None if reference else steps)
     ob_frame = pl.DataFrame(records, schema=OBLIGATIONS_SCHEMA, orient="row")
     product_names = sorted({a["product"] for a in account_records})
     products = [svc.product_in(repo, name) for name in product_names]
-    return acc_frame, ob_frame, products
+    return acc_frame, ob_frame, products, stored
 
 
 def _line_minimums(
     repo: AccountRepository,
     account_records: Sequence[Mapping[str, Any]],
     records: list[dict[str, Any]],
+    steps: Mapping[tuple[str, str], tuple[date | None, int]] | None,
 ) -> None:
     """Give each statement row the minimum *milestone* the kernels judge past-due by.
 
@@ -418,6 +561,10 @@ def _line_minimums(
     The kernels read one (due_date, minimum) per obligation, so each statement row carries its
     earliest uncovered step: that step's due date, and a minimum whose unpaid part is exactly
     what the step still needs. A statement with every step covered shows nothing unpaid.
+
+    ``steps`` are the steps the repository stored with the rows at the line's last save (a
+    bulk penalty does not move them); ``None`` (the reference path) derives them from each
+    line's loaded state instead.
     """
     lines = [a["account"] for a in account_records if a["kind"] == "line"]
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -426,24 +573,45 @@ def _line_minimums(
     for account in lines:
         if not by_account.get(account):
             continue
-        uncovered = line_model.uncovered(repo.get(account))
+        if steps is None or any(steps[(account, r["ref"])][1] < 0 for r in by_account[account]):
+            uncovered = line_model.uncovered(repo.get(account))
+        else:
+            uncovered = {}
+            for rec in by_account[account]:
+                step_due, step_left = steps[(account, rec["ref"])]
+                if step_due is not None:
+                    uncovered[rec["ref"]] = (step_due, step_left)
         for rec in by_account[account]:
             settled = sum(rec[f"paid_{c}"] + rec[f"waived_{c}"] for c in _COMPONENTS)
-            step = uncovered.get(rec["ref"])
-            if step is None:
+            found = uncovered.get(rec["ref"])
+            if found is None:
                 rec["minimum"] = settled
             else:
-                rec["due_date"], rec["minimum"] = step[0], settled + step[1]
+                rec["due_date"], rec["minimum"] = found[0], settled + found[1]
 
 
 def _apply(
-    svc: Servicing,
     uow: UnitOfWork,
     repo: AccountRepository,
     on: date,
     before: pl.DataFrame,
+    ob_before: pl.DataFrame,
     result: Any,
+    stored: Mapping[str, tuple[Any, ...] | None],
+    *,
+    reference: bool = False,
 ) -> dict[str, int]:
+    """Write the kernels' day back: penalties, statuses, write-offs, postings, events.
+
+    An account whose status changes (frozen, closed, restored, written off) goes through its
+    domain one at a time, its penalties with it; a loan that only moves between active and
+    past-due just gets its status column set (see the account repository). Every other
+    charged account — the common case, a past-due account accruing another day — is charged
+    in bulk: the amounts go onto
+    the obligation rows and into the ledger, and a ``penalty_pending`` row lets the account's
+    next load replay them through ``charge_penalty`` (see the account repository). Entries are
+    posted in account order either way, so the journal is the same as the per-account path's.
+    """
     conn = uow.connection
     counts: dict[str, int] = defaultdict(int)
     obs = result.obligations
@@ -455,51 +623,38 @@ def _apply(
     for account, ref, booked, suspense in charged.iter_rows():
         penalties[account].append((ref, int(booked), int(suspense)))
     prev = {r["account"]: r for r in before.iter_rows(named=True)}
-    changed_accounts = set(penalties)
-    for row in after.iter_rows(named=True):
-        p = prev[row["account"]]
-        if (
-            row["status"] != p["status"]
-            or row["line_status"] != p["line_status"]
-            or row["written_off_on"] != p["written_off_on"]
-        ):
-            changed_accounts.add(row["account"])
     new_rows = {r["account"]: r for r in after.iter_rows(named=True)}
-    for account in sorted(changed_accounts):
-        uow.lock(account)
-        state = repo.get(account)
-        postings: list[Posting] = []
+    status_changed = {
+        account
+        for account, row in new_rows.items()
+        if row["status"] != prev[account]["status"]
+        or row["line_status"] != prev[account]["line_status"]
+        or row["written_off_on"] != prev[account]["written_off_on"]
+    }
+    # A loan only moving between active and past-due needs no domain call: its status column.
+    loan_moves = {
+        account: new_rows[account]["status"]
+        for account in status_changed
+        if new_rows[account]["kind"] == "loan"
+        and new_rows[account]["written_off_on"] == prev[account]["written_off_on"]
+        and prev[account]["status"] != "settled"
+    }
+    one_by_one = status_changed | set(penalties) if reference else status_changed - set(loan_moves)
+    entries: list[JournalEntry] = []
+    bulk: list[tuple[str, str, int]] = []
+    for account in sorted(status_changed | set(penalties)):
         written_off = prev[account]["written_off_on"] is not None
-        for ref, booked, suspense in penalties.get(account, []):
-            domain = loan_domain if isinstance(state, loan_domain.Loan) else line_domain
-            outcome = domain.charge_penalty(state, ref, booked, on)
-            state = outcome.state
-            if written_off:
-                # Still owed, still capped, but off the balance sheet (SPEC §6 write-off).
-                postings.extend(off_balance(account, outcome.postings))
-                continue
-            postings.extend(outcome.postings)
-            if suspense:
-                # Above 90 DPD the penalty stays owed but is not income (SPEC §6 non-accrual).
-                postings.append(Posting.dr(GL.PENALTY_INCOME, account, suspense))
-                postings.append(Posting.cr(GL.SUSPENSE, account, suspense))
-        row = new_rows[account]
-        if row["written_off_on"] == on and prev[account]["written_off_on"] is None:
-            postings.extend(_write_off_postings(uow, account, postings))
-            counts["written_off"] += 1
-        if isinstance(state, loan_domain.Loan):
-            if state.status != "settled" and row["status"] != state.status:
-                state = replace(state, status=row["status"])
-        elif row["line_status"] != state.status:
-            outcome = line_domain.set_status(
-                state, row["line_status"], on, row.get("line_reason") or "overdue rule"
-            )
-            state = outcome.state
-            postings.extend(outcome.postings)
-            counts[_STATUS_COUNTER.get(row["line_status"], "restored")] += 1
-        repo.save(state)
+        if account in one_by_one:
+            uow.lock(account)
+            postings = _apply_one(repo, on, account, penalties.get(account, []), written_off,
+                                  prev[account], new_rows[account], counts, uow)  # fmt: skip
+        else:
+            postings = []
+            for ref, booked, suspense in penalties[account]:
+                postings.extend(_penalty_postings(account, booked, suspense, written_off))
+                bulk.append((account, ref, booked))
         if postings:
-            uow.post(
+            entries.append(
                 JournalEntry(
                     key=entry_key(account, on, "overdue"),
                     business_date=on,
@@ -510,15 +665,156 @@ def _apply(
                 )
             )
             counts["postings"] += len(postings)
-    _save_penalty_state(conn, obs)
-    _save_status(conn, on, after)
+    _charge_in_bulk(uow, on, bulk, {} if reference else loan_moves)
+    uow.post_all(entries)
+    _save_penalty_state(conn, ob_before, obs, rewrite_all=reference)
+    _save_status(conn, on, stored, after, rewrite_all=reference)
+    events = []
     for account, type_, payload in result.events.iter_rows():
-        uow.emit(type_, account, json.loads(payload) if payload else None, business_date=on)
+        events.append((account, type_, json.loads(payload) if payload else None))
         if type_ == "PastDue":
             counts["newly_past_due"] += 1
         elif type_ == "Cured":
             counts["cured"] += 1
+    _emit_all(conn, on, events)
     return counts
+
+
+def _penalty_postings(
+    account: str, booked: int, suspense: int, written_off: bool
+) -> tuple[Posting, ...]:
+    """What charging ``booked`` fen of penalty posts (the domain's legs, then SPEC §6 rules)."""
+    postings = postings_from_legs(account, ((GL.PENALTY_RECEIVABLE, GL.PENALTY_INCOME, booked),))
+    if written_off:
+        # Still owed, still capped, but off the balance sheet (SPEC §6 write-off).
+        return off_balance(account, postings)
+    if suspense:
+        # Above 90 DPD the penalty stays owed but is not income (SPEC §6 non-accrual).
+        postings += (
+            Posting.dr(GL.PENALTY_INCOME, account, suspense),
+            Posting.cr(GL.SUSPENSE, account, suspense),
+        )
+    return postings
+
+
+def _apply_one(
+    repo: AccountRepository,
+    on: date,
+    account: str,
+    charges: Sequence[tuple[str, int, int]],
+    written_off: bool,
+    prev: Mapping[str, Any],
+    row: Mapping[str, Any],
+    counts: dict[str, int],
+    uow: UnitOfWork,
+) -> list[Posting]:
+    """One account through its domain: penalties, write-off, status; saved; its postings."""
+    state = repo.get(account)
+    domain: Any = loan_domain if isinstance(state, loan_domain.Loan) else line_domain
+    postings: list[Posting] = []
+    for ref, booked, suspense in charges:
+        outcome = domain.charge_penalty(state, ref, booked, on)
+        state = outcome.state
+        if outcome.postings != postings_from_legs(
+            account, ((GL.PENALTY_RECEIVABLE, GL.PENALTY_INCOME, booked),)
+        ):  # pragma: no cover - the bulk path relies on this shape
+            raise RuntimeError(f"unexpected penalty postings for {account}: {outcome.postings}")
+        postings.extend(_penalty_postings(account, booked, suspense, written_off))
+    if row["written_off_on"] == on and prev["written_off_on"] is None:
+        postings.extend(_write_off_postings(uow, account, postings))
+        counts["written_off"] += 1
+    if isinstance(state, loan_domain.Loan):
+        if state.status != "settled" and row["status"] != state.status:
+            state = replace(state, status=row["status"])
+    elif row["line_status"] != state.status:
+        outcome = line_domain.set_status(
+            state, row["line_status"], on, row.get("line_reason") or "overdue rule"
+        )
+        state = outcome.state
+        postings.extend(outcome.postings)
+        counts[_STATUS_COUNTER.get(row["line_status"], "restored")] += 1
+    repo.save(state)
+    return postings
+
+
+def _charge_in_bulk(
+    uow: UnitOfWork,
+    on: date,
+    charges: Sequence[tuple[str, str, int]],
+    loan_moves: Mapping[str, str],
+) -> None:
+    """Add penalties to obligation rows and note them for the next load; set moved loans'
+    status column; bump the versions of every account touched."""
+    touched = sorted({a for a, _r, _b in charges} | set(loan_moves))
+    if not touched:
+        return
+    conn = uow.connection
+    if uow.is_postgres:
+        for account in touched:
+            uow.lock(account)
+    if loan_moves:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.account_id == bindparam("a"))
+            .values(status=bindparam("s")),
+            [{"a": a, "s": st} for a, st in sorted(loan_moves.items())],
+        )
+    if not charges:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.account_id == bindparam("a"))
+            .values(version=accounts.c.version + 1),
+            [{"a": a} for a in touched],
+        )
+        return
+    conn.execute(
+        update(obligations)
+        .where(obligations.c.account_id == bindparam("a"))
+        .where(obligations.c.ref == bindparam("r"))
+        .values(due_penalty=obligations.c.due_penalty + bindparam("amount")),
+        [{"a": a, "r": r, "amount": b} for a, r, b in charges],
+    )
+    position: dict[str, int] = defaultdict(int)
+    rows = []
+    for account, ref, booked in charges:
+        rows.append(
+            {
+                "account_id": account,
+                "business_date": on,
+                "position": position[account],
+                "ref": ref,
+                "amount": booked,
+            }
+        )
+        position[account] += 1
+    conn.execute(insert(penalty_pending), rows)
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.account_id == bindparam("a"))
+        .values(
+            version=accounts.c.version + 1,
+            pending_penalties=accounts.c.pending_penalties + bindparam("n"),
+        ),
+        [{"a": a, "n": position.get(a, 0)} for a in touched],
+    )
+
+
+def _emit_all(conn: Connection, on: date, events: Sequence[tuple[str, str, Any]]) -> None:
+    """The day's events into the outbox in one statement, in the kernels' order."""
+    if events:
+        conn.execute(
+            insert(outbox_events),
+            [
+                {
+                    "business_date": on,
+                    "account_ref": account,
+                    "type": type_,
+                    "payload": payload,
+                    "dispatched": False,
+                }
+                for account, type_, payload in events
+            ],
+        )
 
 
 def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting]) -> list[Posting]:
@@ -546,8 +842,22 @@ def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting
     return out
 
 
-def _save_penalty_state(conn: Connection, obs: pl.DataFrame) -> None:
-    loaded = list(obs.select("account", "ref").iter_rows())
+def _save_penalty_state(
+    conn: Connection, before: pl.DataFrame, obs: pl.DataFrame, *, rewrite_all: bool
+) -> None:
+    """Store the penalty runs of the obligations whose runs changed today."""
+    keys = ["account", "ref"]
+    if rewrite_all:
+        changed = obs.select(*keys, *PENALTY_COLUMNS)
+    else:
+        old = before.select(*keys, *[pl.col(c).alias(f"{c}_old") for c in PENALTY_COLUMNS])
+        changed = (
+            obs.select(*keys, *PENALTY_COLUMNS)
+            .join(old, on=keys, how="left")
+            .filter(pl.any_horizontal([pl.col(c) != pl.col(f"{c}_old") for c in PENALTY_COLUMNS]))
+            .select(*keys, *PENALTY_COLUMNS)
+        )
+    loaded = list(changed.select(*keys).iter_rows())
     if not loaded:
         return
     conn.execute(
@@ -555,39 +865,54 @@ def _save_penalty_state(conn: Connection, obs: pl.DataFrame) -> None:
             tuple_(penalty_state.c.account_id, penalty_state.c.ref).in_(loaded)
         )
     )
-    live = obs.filter(pl.any_horizontal([pl.col(c) != 0 for c in PENALTY_COLUMNS]))
+    live = changed.filter(pl.any_horizontal([pl.col(c) != 0 for c in PENALTY_COLUMNS]))
     rows = [
         {"account_id": r["account"], "ref": r["ref"], **{c: int(r[c]) for c in PENALTY_COLUMNS}}
-        for r in live.select("account", "ref", *PENALTY_COLUMNS).iter_rows(named=True)
+        for r in live.iter_rows(named=True)
     ]
     if rows:
         conn.execute(insert(penalty_state), rows)
 
 
-def _save_status(conn: Connection, on: date, after: pl.DataFrame) -> None:
-    names = after.get_column("account").to_list()
+def _save_status(
+    conn: Connection,
+    on: date,
+    stored: Mapping[str, tuple[Any, ...] | None],
+    after: pl.DataFrame,
+    *,
+    rewrite_all: bool,
+) -> None:
+    """Store the status rows that changed today (all of them for the reference path).
+
+    ``updated_on`` is therefore the date the row last changed (or was last fully rewritten).
+    """
+    rows = []
+    for r in after.iter_rows(named=True):
+        if not rewrite_all and stored[r["account"]] == tuple(r[c] for c in _STATUS_COLUMNS):
+            continue
+        rows.append(
+            {
+                "account_id": r["account"],
+                "dpd": int(r["dpd"]),
+                "in_grace": bool(r["in_grace"]),
+                "delinquent": bool(r["delinquent"]),
+                "bucket": r["bucket"],
+                "classification": r["classification"],
+                "stage": int(r["stage"]),
+                "non_accrual": bool(r["non_accrual"]),
+                "written_off_on": r["written_off_on"],
+                "notice_sent_on": r["notice_sent_on"],
+                "observation_end": r["observation_end"],
+                "restructured_class": r["restructured_class"],
+                "early_warning": bool(r["early_warning"]),
+                "updated_on": on,
+            }
+        )
+    if not rows:
+        return
+    names = [r["account_id"] for r in rows]
     conn.execute(delete(account_status).where(account_status.c.account_id.in_(names)))
-    rows = [
-        {
-            "account_id": r["account"],
-            "dpd": int(r["dpd"]),
-            "in_grace": bool(r["in_grace"]),
-            "delinquent": bool(r["delinquent"]),
-            "bucket": r["bucket"],
-            "classification": r["classification"],
-            "stage": int(r["stage"]),
-            "non_accrual": bool(r["non_accrual"]),
-            "written_off_on": r["written_off_on"],
-            "notice_sent_on": r["notice_sent_on"],
-            "observation_end": r["observation_end"],
-            "restructured_class": r["restructured_class"],
-            "early_warning": bool(r["early_warning"]),
-            "updated_on": on,
-        }
-        for r in after.iter_rows(named=True)
-    ]
-    if rows:
-        conn.execute(insert(account_status), rows)
+    conn.execute(insert(account_status), rows)
 
 
 def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.DataFrame) -> None:

@@ -4,6 +4,16 @@ An account's state is a frozen dataclass of the servicing domain. Its obligation
 typed ``tuple[Obligation, ...]``) are stored as rows of ``obligations`` — what the end of day
 reads column-wise for whole portfolios — and the rest as the exact JSON ``state`` document.
 Loading reassembles the same value; ``version`` guards against a lost update.
+
+The end of day also moves loans between ``active`` and ``past-due`` in bulk, on the
+``accounts.status`` column alone: a loan's column wins over its document's status on load.
+
+The end of day charges most penalties in bulk: straight onto the obligation rows and into the
+ledger, with a ``penalty_pending`` row per charge and a count on the account. Loading such an
+account takes the pending amounts off its rows and charges them again through the domain's
+``charge_penalty`` (in the order charged), so the state — its command log included, which
+reversals re-derive from — is exactly what charging them one by one would have made; the next
+save stores it and clears the pending rows.
 """
 
 from __future__ import annotations
@@ -11,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from collections.abc import Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import cache
 from typing import Any
@@ -21,6 +32,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
+from creditguard.store.overdue_tables import penalty_pending
 from creditguard.store.servicing_tables import accounts, borrowers, obligations, products
 from creditguard.store.tables import system_state
 
@@ -36,6 +48,13 @@ def principal_balance(state: Any) -> int:
     if isinstance(state, loan_model.Loan):
         return loan_model.principal_balance(state)
     return line_model.unpaid_principal(state)
+
+
+def _uncovered_steps(state: Any) -> dict[str, tuple[date, int]]:
+    """A line's statement ref → (earliest due date, amount) of its uncovered minimum steps."""
+    from creditguard.servicing import line_model
+
+    return line_model.uncovered(state) if isinstance(state, line_model.Line) else {}
 
 
 class UnknownAccount(InputError):
@@ -64,8 +83,43 @@ def _obligation_fields(cls: type) -> tuple[str, ...]:
     )
 
 
-def _obligation_row(account: str, field: str, seq: int, ob: Obligation) -> dict[str, Any]:
+def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]]) -> Any:
+    """``state`` with bulk-charged penalties ``(date, ref, amount)`` replayed through its domain.
+
+    The obligation rows ``state`` was read from already include the amounts: they come off
+    first, then ``charge_penalty`` adds each back and logs it, as the per-account path does.
+    """
+    from creditguard.servicing import line as line_domain
+    from creditguard.servicing import loan as loan_domain
+
+    charges = list(pending)
+    if not charges:
+        return state
+    domain: Any = loan_domain if isinstance(state, loan_domain.Loan) else line_domain
+    field = "installments" if isinstance(state, loan_domain.Loan) else "statements"
+    owed: dict[str, int] = defaultdict(int)
+    for _on, ref, amount in charges:
+        owed[ref] += amount
+    obs = tuple(
+        dataclasses.replace(
+            ob, due=dataclasses.replace(ob.due, penalty=ob.due.penalty - owed[ob.ref])
+        )
+        if ob.ref in owed
+        else ob
+        for ob in getattr(state, field)
+    )
+    state = dataclasses.replace(state, **{field: obs})
+    for on, ref, amount in charges:
+        state = domain.charge_penalty(state, ref, amount, on).state
+    return state
+
+
+def _obligation_row(
+    account: str, field: str, seq: int, ob: Obligation, step: tuple[date, int] | None = None
+) -> dict[str, Any]:
     row: dict[str, Any] = {
+        "step_due_date": None if step is None else step[0],
+        "step_left": 0 if step is None else step[1],
         "account_id": account,
         "field": field,
         "ref": ob.ref,
@@ -109,6 +163,7 @@ class AccountRepository:
         self.conn = conn
         self.types = dict(types)
         self._versions: dict[str, int] = {}
+        self._folded: set[str] = set()
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -139,6 +194,10 @@ class AccountRepository:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
         document = dict(row.state)
+        if row.kind == "loan" and document.get("status") != row.status:
+            # The end of day moved the loan between active and past-due in bulk (the column
+            # only); the column is the newer value, and the next save writes it back.
+            document["status"] = row.status
         rows = self.conn.execute(
             select(obligations)
             .where(obligations.c.account_id == account)
@@ -149,6 +208,16 @@ class AccountRepository:
             grouped[r.field].append(_obligation_from_row(r))
         state = decode(cls, {**document, **{f: [] for f in grouped}})
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
+        if row.pending_penalties:
+            pending = self.conn.execute(
+                select(
+                    penalty_pending.c.business_date, penalty_pending.c.ref, penalty_pending.c.amount
+                )
+                .where(penalty_pending.c.account_id == account)
+                .order_by(penalty_pending.c.business_date, penalty_pending.c.position)
+            ).all()
+            state = fold_pending_penalties(state, ((d, r, int(a)) for d, r, a in pending))
+            self._folded.add(account)
         self._versions[account] = int(row.version)
         return state
 
@@ -190,11 +259,17 @@ class AccountRepository:
                 version=version + 1,
                 state=document,
                 principal_balance=principal_balance(state),
+                pending_penalties=0,
             )
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"account {account!r} changed since it was read")
         self._versions[account] = version + 1
+        if account in self._folded:
+            self.conn.execute(
+                delete(penalty_pending).where(penalty_pending.c.account_id == account)
+            )
+            self._folded.discard(account)
         self.conn.execute(delete(obligations).where(obligations.c.account_id == account))
         if rows:
             self.conn.execute(insert(obligations), rows)
@@ -204,10 +279,11 @@ class AccountRepository:
         fields = _obligation_fields(cls)
         document = encode(state)
         rows: list[dict[str, Any]] = []
+        steps = _uncovered_steps(state)
         for f in fields:
             document.pop(f)
             rows.extend(
-                _obligation_row(state.account, f, seq, ob)
+                _obligation_row(state.account, f, seq, ob, steps.get(ob.ref))
                 for seq, ob in enumerate(getattr(state, f))
             )
         return document, rows

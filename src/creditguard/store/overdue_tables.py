@@ -2,7 +2,9 @@
 
 ``account_status`` holds each account's overdue picture after its last end of day (DPD, bucket,
 class, stage, flags); ``penalty_state`` the exact penalty accrual runs per obligation, kept
-apart from the obligations so a servicing save never touches them; ``eod_runs`` and
+apart from the obligations so a servicing save never touches them; ``penalty_pending`` the
+penalties charged in bulk (already on the obligation rows and in the ledger) that the account's
+state document folds into its command log at its next load; ``eod_runs`` and
 ``eod_chunks`` gate each business date and each committed chunk, so a rerun after a crash does
 exactly what is left; ``bureau_months`` the month-end facts the credit-bureau files are made of.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "bureau_months",
     "eod_chunks",
     "eod_runs",
+    "penalty_pending",
     "penalty_state",
 ]
 
@@ -71,6 +74,17 @@ penalty_state = Table(
     Column("ref", Text, nullable=False),
     *[Column(c, BigInteger, nullable=False) for c in PENALTY_COLUMNS],
     PrimaryKeyConstraint("account_id", "ref"),
+)
+
+penalty_pending = Table(
+    "penalty_pending",
+    metadata,
+    Column("account_id", Text, ForeignKey("accounts.account_id"), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "business_date", "position"),
 )
 
 eod_runs = Table(
