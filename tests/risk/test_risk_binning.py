@@ -59,7 +59,20 @@ def test_categorical_bins_group_by_bad_rate_and_unseen_goes_to_missing_bin() -> 
     assert idx.tolist() == [2, 3, 3]
 
 
-def _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend):  # type: ignore[no-untyped-def]
+def _z_test_pvalue(n1: int, e1: int, n2: int, e2: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test, written out from its textbook form."""
+    p1, p2, p = e1 / n1, e2 / n2, (e1 + e2) / (n1 + n2)
+    z = (p1 - p2) / math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return math.erfc(abs(z) / math.sqrt(2))  # 2 · (1 − Φ(|z|))
+
+
+def test_z_test_pvalue_by_hand() -> None:
+    # 20/100 vs 35/100 bad: pooled p = 0.275, s.e. = sqrt(0.275 · 0.725 · 0.02) = 0.063147,
+    # z = 0.15 / 0.063147 = 2.3754, two-sided p = 0.01753 (normal table).
+    assert _z_test_pvalue(100, 20, 100, 35) == pytest.approx(0.01753, abs=5e-5)
+
+
+def _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend, max_pvalue=None):  # type: ignore[no-untyped-def]
     """Best IV over every contiguous partition, checked constraint by constraint."""
     m = len(n)
     g_tot = n_tot - e_tot
@@ -82,6 +95,11 @@ def _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend):  # type: ignore
                 continue
             if trend == "valley" and any(a > 0 and b < 0 for a, b in itertools.combinations(d, 2)):
                 continue
+            if max_pvalue is not None and any(
+                _z_test_pvalue(c1, e1, c2, e2) >= max_pvalue
+                for (c1, e1), (c2, e2) in itertools.pairwise(groups)
+            ):
+                continue
             iv = sum(
                 (ev / e_tot - (c - ev) / g_tot) * math.log((ev / e_tot) / ((c - ev) / g_tot))
                 for c, ev in groups
@@ -90,7 +108,7 @@ def _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend):  # type: ignore
     return best
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     data=st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40)), min_size=1, max_size=7).map(
         lambda rows: [(c, min(ev, c)) for c, ev in rows]
@@ -98,8 +116,9 @@ def _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend):  # type: ignore
     trend=st.sampled_from(["ascending", "descending", "peak", "valley", "none"]),
     min_size=st.sampled_from([0.0, 0.05, 0.2]),
     max_bins=st.sampled_from([None, 2, 3]),
+    max_pvalue=st.sampled_from([None, None, 0.05, 0.3]),
 )
-def test_dynamic_programme_matches_brute_force(data, trend, min_size, max_bins):  # type: ignore[no-untyped-def]
+def test_dynamic_programme_matches_brute_force(data, trend, min_size, max_bins, max_pvalue):  # type: ignore[no-untyped-def]
     n = [c for c, _ in data]
     e = [ev for _, ev in data]
     n_tot, e_tot = sum(n) + 5, sum(e) + 2  # 5 rows (2 bad) in the missing bin
@@ -111,8 +130,9 @@ def test_dynamic_programme_matches_brute_force(data, trend, min_size, max_bins):
         min_bin_size=min_size,
         max_n_bins=max_bins,
         trend=trend,
+        max_pvalue=max_pvalue,
     )
-    expected = _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend)
+    expected = _brute_force(n, e, n_tot, e_tot, min_size, max_bins, trend, max_pvalue)
     if math.isinf(expected):
         assert starts == [0]  # nothing feasible: one bin
     else:
@@ -152,6 +172,8 @@ def test_bad_inputs_are_refused() -> None:
         OptimalBinning().fit([1.0, 2.0], [1, 1])
     with pytest.raises(InputError, match="monotonic_trend"):
         OptimalBinning(monotonic_trend="up").fit([1.0, 2.0], [0, 1])  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="max_pvalue"):
+        OptimalBinning(max_pvalue=0.0).fit([1.0, 2.0], [0, 1])
 
 
 def test_round_trip_through_dict() -> None:
@@ -198,6 +220,34 @@ def test_iv_at_least_optbinning_on_same_prebins_numeric(german, taiwan, trend) -
         assert ours.iv_ >= their_iv * 0.995 - 1e-12, (name, ours.iv_, their_iv)
         checked += 1
     assert checked == 11  # 7 German + 4 Taiwan numeric features
+
+
+@oracle_warning
+@pytest.mark.parametrize("trend", ["ascending", "descending"])
+def test_iv_at_least_optbinning_with_max_pvalue(german, taiwan, trend) -> None:  # type: ignore[no-untyped-def]
+    # Same pre-bins, same adjacent-bin z-test (optbinning's max_pvalue_policy="consecutive").
+    checked = 0
+    for name, s, y in _oracle_cases(german, taiwan):
+        if not s.dtype.is_numeric():
+            continue
+        x = s.cast(pl.Float64).to_numpy()
+        ours = OptimalBinning(monotonic_trend=trend, min_bin_size=0.05, max_pvalue=0.05).fit(x, y)
+        pre = quantile_prebin_splits(x, 20, 0.05)
+        theirs = optbinning.OptimalBinning(
+            name=name,
+            dtype="numerical",
+            monotonic_trend=trend,
+            min_bin_size=0.05,
+            max_pvalue=0.05,
+            user_splits=pre,
+        ).fit(x, y)
+        their_iv = float(theirs.binning_table.build().loc["Totals", "IV"])
+        assert ours.iv_ >= their_iv * 0.995 - 1e-12, (name, ours.iv_, their_iv)
+        cnt, ev = ours.counts_[:-1], ours.events_[:-1]
+        for i in range(cnt.size - 1):
+            assert _z_test_pvalue(cnt[i], ev[i], cnt[i + 1], ev[i + 1]) < 0.05
+        checked += 1
+    assert checked == 11
 
 
 @oracle_warning

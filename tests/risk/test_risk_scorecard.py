@@ -43,14 +43,27 @@ def test_custom_scaling(german) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_coefficients_are_a_plain_logistic_regression_on_woe(card, german) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("c", [1.0, math.inf])
+def test_coefficients_are_a_plain_logistic_regression_on_woe(german, c) -> None:  # type: ignore[no-untyped-def]
     x, y = german
+    card = Scorecard(c=c).fit(x, y)
     w = card.transform(x)
-    # A different solver (lbfgs), run to a tight tolerance, must land on the same MLE.
-    ref = LogisticRegression(C=np.inf, solver="lbfgs", tol=1e-12, max_iter=10_000).fit(w, y)
+    # A different solver (lbfgs), run to a tight tolerance, must land on the same optimum of
+    # the same objective (the L2-penalised one for the default c=1, the plain MLE for inf).
+    ref = LogisticRegression(C=c, solver="lbfgs", tol=1e-12, max_iter=10_000).fit(w, y)
     np.testing.assert_allclose(card.coef_, ref.coef_[0], rtol=1e-4, atol=1e-4)
     assert card.intercept_ == pytest.approx(ref.intercept_[0], abs=1e-4)
     assert (card.coef_ > 0).all()  # WOE = ln(%bad/%good): riskier bin, more log-odds of bad
+
+
+def test_default_penalty_shrinks_the_coefficients(german) -> None:  # type: ignore[no-untyped-def]
+    # Same bins either way (the penalty only touches the regression), so the penalised fit
+    # must have a strictly smaller coefficient norm than the unpenalised one.
+    x, y = german
+    ridge, mle = Scorecard().fit(x, y), Scorecard(c=math.inf).fit(x, y)
+    assert ridge.c == 1.0
+    assert ridge.features_ == mle.features_
+    assert np.linalg.norm(ridge.coef_) < np.linalg.norm(mle.coef_)
 
 
 def test_score_table_adds_up(card, german) -> None:  # type: ignore[no-untyped-def]
@@ -198,7 +211,7 @@ def test_numeric_codes_as_categories(taiwan) -> None:  # type: ignore[no-untyped
 
 def test_big_data_sign_screening_still_gives_the_full_data_fit(german) -> None:  # type: ignore[no-untyped-def]
     # 30k rows (> 2 × 5k) switch on the subsample screening; the final coefficients must
-    # still be the full-data maximum-likelihood fit on the kept features, all positive.
+    # still be the full-data fit (same objective, default c) on the kept features, all positive.
     x, y = german
     rng = np.random.default_rng(5)
     idx = rng.integers(0, len(y), 30_000)
@@ -206,7 +219,7 @@ def test_big_data_sign_screening_still_gives_the_full_data_fit(german) -> None: 
     sc = Scorecard(screen_rows=5_000).fit(xb, yb)
     assert (sc.coef_ > 0).all()
     w = sc.transform(xb)
-    ref = LogisticRegression(C=np.inf, solver="lbfgs", tol=1e-10, max_iter=10_000).fit(w, yb)
+    ref = LogisticRegression(C=sc.c, solver="lbfgs", tol=1e-10, max_iter=10_000).fit(w, yb)
     np.testing.assert_allclose(sc.coef_, ref.coef_[0], rtol=1e-4, atol=1e-4)
 
 

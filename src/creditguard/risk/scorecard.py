@@ -185,6 +185,16 @@ class Scorecard:
 
     ``predict_proba`` returns ``[P(good), P(bad)]`` columns like scikit-learn; ``predict_score``
     returns points; ``score(X, y)`` keeps scikit-learn's meaning (a quality metric — here AUC).
+
+    Defaults and why (measured as repeated 70/30 split means on German credit and the Taiwan
+    sample, BENCHMARKS.md): candidate cuts at 2 % quantiles (``max_n_prebins=50``,
+    ``min_prebin_size=0.02``) while every final bin still holds ≥ 5 % of the rows
+    (``min_bin_size``), so the exact merge can place each boundary at 2 % resolution instead of
+    on a fixed 5 % grid; ``c=1.0`` is scikit-learn's default L2 strength (the one optbinning's
+    and toad's scorecards use) — a mild pull on small samples that fades as rows grow, since
+    the penalty is not scaled by the row count. ``c=math.inf`` fits without penalty.
+    ``max_pvalue`` (off by default: on German credit it merged away real signal) makes
+    adjacent bins differ significantly, see :func:`creditguard.risk.binning.optimal_merge`.
     """
 
     def __init__(
@@ -197,15 +207,16 @@ class Scorecard:
         corr_max: float = 0.7,
         selection: Literal["none", "stepwise", "l1"] = "none",
         l1_c: float = 0.1,
-        max_n_prebins: int = 20,
-        min_prebin_size: float = 0.05,
+        max_n_prebins: int = 50,
+        min_prebin_size: float = 0.02,
         min_bin_size: float = 0.05,
         max_n_bins: int | None = None,
         monotonic_trend: Trend = "auto",
         auto_unimodal_gain: float | None = None,
+        max_pvalue: float | None = None,
         categorical: Sequence[str] = (),
         screen_rows: int = 100_000,
-        c: float = math.inf,
+        c: float = 1.0,
         protected_terms: Sequence[str] = DEFAULT_PROTECTED_TERMS,
         proxy_columns: Sequence[str] = DEFAULT_PROXY_COLUMNS,
         allow_protected: Mapping[str, str] | None = None,
@@ -225,6 +236,7 @@ class Scorecard:
         self.max_n_bins = max_n_bins
         self.monotonic_trend = monotonic_trend
         self.auto_unimodal_gain = auto_unimodal_gain
+        self.max_pvalue = max_pvalue
         self.categorical = tuple(categorical)
         self.screen_rows = screen_rows
         self.c = c
@@ -252,6 +264,7 @@ class Scorecard:
             "max_n_bins": self.max_n_bins,
             "monotonic_trend": self.monotonic_trend,
             "auto_unimodal_gain": self.auto_unimodal_gain,
+            "max_pvalue": self.max_pvalue,
             "categorical": list(self.categorical),
             "screen_rows": self.screen_rows,
             "c": None if math.isinf(self.c) else self.c,
@@ -343,6 +356,7 @@ class Scorecard:
                 max_n_bins=self.max_n_bins,
                 monotonic_trend=self.monotonic_trend,
                 auto_unimodal_gain=self.auto_unimodal_gain,
+                max_pvalue=self.max_pvalue,
             )
             bins = ob.fit_bin_index(_column_values(s, kind), yi)
             self.binnings_[name] = ob
