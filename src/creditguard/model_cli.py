@@ -297,20 +297,53 @@ def _parse_monotone(items: list[str]) -> dict[str, int]:
 
 @model_app.command("fit-early-warning")
 def fit_early_warning(
-    data: Annotated[Path, typer.Option(help="行为特征 CSV / behaviour-feature CSV")],
-    target: Annotated[str, typer.Option(help="目标列：未来3个月30+逾期 / 30+ DPD in 3 months")],
     out: Annotated[Path, typer.Option(help="模型 JSON / model JSON to write")],
+    data: Annotated[Path | None, typer.Option(help="行为特征 CSV / behaviour-feature CSV")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="目标列：未来3个月30+逾期 / 30+ DPD in 3 months")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="模拟数据库（URL 或路径），代替 CSV / a simulated database (URL or path) "
+            "instead of a CSV",
+        ),
+    ] = None,
     exclude: Annotated[str | None, typer.Option(help="排除的列 / columns to leave out")] = None,
     monotone: Annotated[
         list[str] | None, typer.Option(help="COLUMN=+1|-1 单调约束 / monotone constraint")
     ] = None,
     n_estimators: Annotated[int, typer.Option(help="boosting rounds")] = 200,
+    holdout: Annotated[
+        float, typer.Option(help="--db：按账户留出比例 / share of accounts held out")
+    ] = 0.3,
+    seed: Annotated[int, typer.Option(help="--db：划分种子 / split seed")] = 0,
+    min_child_samples: Annotated[int, typer.Option(help="min rows per leaf")] = 50,
+    panel_out: Annotated[
+        Path | None,
+        typer.Option(help="--db：写出训练面板 CSV / write the as-of panel as CSV"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print metrics as JSON")] = False,
 ) -> None:
-    """训练预警模型 / Fit the LightGBM early-warning model (monotone constraints)."""
+    """训练预警模型 / Fit the LightGBM early-warning model (monotone constraints).
+
+    Either from a behaviour-feature CSV (``--data`` and ``--target``), or from a simulated
+    database (``--db``): monthly history per line, target 30+ DPD in the next 3 months, an
+    account-level train/holdout split, holdout AUC reported.
+    """
 
     def body() -> None:
         from creditguard.risk.early_warning import BEHAVIOUR_MONOTONE, EarlyWarningModel
 
+        if db is not None:
+            if data is not None or target is not None:
+                raise InputError("--db", "give either --db or --data/--target, not both")
+            _fit_early_warning_db(db, out, n_estimators, holdout, seed, min_child_samples,
+                                  panel_out, as_json)  # fmt: skip
+            return
+        if data is None or target is None:
+            raise InputError("--data", "give --data and --target (or --db)")
         df = read_csv(data)
         y = target_vector(df, target, None)
         drop = _split_names(exclude)
@@ -319,11 +352,140 @@ def fit_early_warning(
             raise InputError("--exclude", f"unknown column {unknown[0]!r}")
         x = df.drop([target, *drop])
         mono = _parse_monotone(monotone) if monotone else dict(BEHAVIOUR_MONOTONE)
-        model = EarlyWarningModel(monotone=mono, n_estimators=n_estimators).fit(x, y)
+        model = EarlyWarningModel(
+            monotone=mono, n_estimators=n_estimators, min_child_samples=min_child_samples
+        ).fit(x, y)
         out.write_text(model.to_json(), encoding="utf-8")
+        if as_json:
+            typer.echo(json.dumps({"train_auc": model.metrics_["train_auc"], "n": x.height}))
+            return
         typer.echo(
             f"已写入 / wrote {out}: {len(model.features_)} features, "
             f"train AUC {model.metrics_['train_auc']:.4f}"
+        )
+
+    _run(body)
+
+
+def _fit_early_warning_db(
+    db: str,
+    out: Path,
+    n_estimators: int,
+    holdout: float,
+    seed: int,
+    min_child_samples: int,
+    panel_out: Path | None,
+    as_json: bool,
+) -> None:
+    """``fit-early-warning --db``: the simulator-output path (see :mod:`simulate.training`)."""
+    from creditguard.simulate.training import fit_early_warning_db
+    from creditguard.store.db import connect
+
+    if "://" not in db and not Path(db).is_file():
+        raise InputError(db, "database file not found")
+    engine = connect(db)
+    try:
+        fit = fit_early_warning_db(
+            engine,
+            holdout=holdout,
+            seed=seed,
+            n_estimators=n_estimators,
+            min_child_samples=min_child_samples,
+        )
+    finally:
+        engine.dispose()
+    out.write_text(fit.model.to_json(), encoding="utf-8")
+    if panel_out is not None:
+        fit.panel.write_csv(panel_out)
+    m = fit.metrics
+    if as_json:
+        typer.echo(json.dumps(m))
+        return
+    auc = f"{m['holdout_auc']:.4f}" if "holdout_auc" in m else "n/a (one class)"
+    typer.echo(
+        f"已写入 / wrote {out}: {int(m['rows'])} account-months of {int(m['accounts'])} "
+        f"accounts, bad rate {m['bad_rate']:.3f}; train AUC {m['train_auc']:.4f}, "
+        f"holdout AUC {auc} ({int(m['holdout_rows'])} rows)"
+    )
+
+
+@model_app.command("fit-onboarding-card")
+def fit_onboarding_card_cmd(
+    out: Annotated[Path, typer.Option(help="评分卡 JSON / card JSON to write")],
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="训练场景 YAML，默认内置 through-the-door / training scenario YAML "
+            "(default: the shipped through-the-door)"
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="保留模拟的数据库（路径会被覆盖）/ keep the simulation in this database "
+            "(a path is overwritten); default a temporary file",
+        ),
+    ] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="--db 已含该场景的模拟：只重新打标并拟合 / the database already holds the "
+            "run: relabel and refit only"
+        ),
+    ] = False,
+    holdout: Annotated[float, typer.Option(help="留出比例 / holdout share")] = 0.3,
+    seed: Annotated[int, typer.Option(help="划分种子 / split seed")] = 0,
+) -> None:
+    """训练模拟器准入评分卡 / Fit the simulator's onboarding scorecard on a through-the-door run.
+
+    Every applicant of the scenario is approved at one small starter limit and run through the
+    real engine; bad = any account 30+ DPD within the horizon; the card sees only observable
+    application columns. Regenerates ``src/creditguard/simulate/onboarding_card.json``.
+    """
+
+    def body() -> None:
+        import tempfile
+
+        from rich.progress import Progress
+
+        from creditguard.demo import fast_sqlite
+        from creditguard.simulate.scenario import load_scenario, shipped_scenario
+        from creditguard.simulate.training import TRAINING_SCENARIO, train_onboarding_card
+        from creditguard.store.db import connect
+
+        chosen = shipped_scenario(TRAINING_SCENARIO) if scenario is None else (
+            load_scenario(Path(scenario))
+        )  # fmt: skip
+        if reuse and db is None:
+            raise InputError("--reuse", "needs --db with the finished simulation")
+        with tempfile.TemporaryDirectory() as tmp:
+            if reuse:
+                engine = connect(db)
+            elif db is None or "://" not in db:
+                engine = fast_sqlite(Path(db) if db is not None else Path(tmp) / "ttd.sqlite")
+            else:
+                engine = connect(db)
+            try:
+                days = (chosen.end - chosen.start).days + 1
+                with Progress(console=None, transient=True) as progress:
+                    task = progress.add_task("模拟 Simulating (through the door)", total=days)
+                    res = train_onboarding_card(
+                        engine,
+                        chosen,
+                        out=out,
+                        holdout=holdout,
+                        seed=seed,
+                        simulate_first=not reuse,
+                        progress=lambda _s: progress.update(task, advance=1),
+                    )
+            finally:
+                engine.dispose()
+        m = res.metrics
+        typer.echo(
+            f"已写入 / wrote {out}: {len(res.card.features_)} features "
+            f"({', '.join(res.card.features_)}); bad rate {res.bad_rate:.3f} of "
+            f"{res.sample.height}; holdout AUC {m['holdout_auc']:.4f}, KS {m['holdout_ks']:.4f}"
         )
 
     _run(body)

@@ -41,6 +41,8 @@ def test_behaviour_features_by_hand() -> None:
     assert a["cash_months_6m"] == 1 and a["as_of"] == 3
     # b: 15 DPD one month before the latest → max 15, 1 month since; flat utilisation.
     assert (b["max_dpd_12m"], b["months_since_delinquency"]) == (15, 1)
+    # One month of b's two was past due; a never was.
+    assert (a["late_months_6m"], b["late_months_6m"]) == (0, 1)
     assert b["util_trend_6m"] == pytest.approx(0.0)
     assert b["pay_ratio_6m"] == pytest.approx(0.5)
     with pytest.raises(InputError, match="dpd"):

@@ -1,13 +1,26 @@
-"""Applicants: reproducible by seed, correlated as documented, onboarded by the real policy."""
+"""Applicants: reproducible by seed, correlated as documented, onboarded by the shipped
+scorecard and the real limit policy."""
 
 from __future__ import annotations
+
+import json
+import math
 
 import numpy as np
 import polars as pl
 
 from creditguard.money import parse_amount
-from creditguard.risk.policy import default_policy
-from creditguard.simulate.population import draw_population, onboard
+from creditguard.risk.policy import decide_frame, default_policy
+from creditguard.risk.scorecard import Scorecard
+from creditguard.simulate.population import (
+    HIDDEN,
+    OBSERVABLE,
+    application_features,
+    draw_population,
+    onboard,
+    onboarding_card,
+    onboarding_override,
+)
 
 
 def test_same_seed_same_population() -> None:
@@ -53,3 +66,61 @@ def test_onboarding_uses_the_limit_policy() -> None:
     # Rates come from the policy's bands, within the 24% cap.
     rates = {float(r) for r in approved.get_column("annual_rate").to_list()}
     assert rates and max(rates) <= 0.24
+
+
+def test_scores_are_the_shipped_cards_on_observable_columns() -> None:
+    pop = draw_population(2000, np.random.default_rng(5))
+    decided = onboard(pop)
+    card = onboarding_card()
+    assert set(card.features_) <= set(OBSERVABLE)
+    assert not set(card.training_["columns"]) & {*HIDDEN, "utc_offset"}
+    x = application_features(pop)
+    assert x.columns == list(OBSERVABLE)
+    # DTI by hand: existing monthly debt payments over monthly income.
+    row = pop.row(0, named=True)
+    assert x.row(0, named=True)["dti"] == row["monthly_debt_payments"] / row["monthly_income"]
+    expected = np.round(card.predict_score(x), 1)
+    assert np.array_equal(decided.get_column("score").to_numpy(), expected)
+    # The decision is the policy's on exactly those scores.
+    direct = decide_frame(default_policy(), pop.with_columns(pl.Series("score", expected)))
+    cols = ["approved", "band", "limit", "annual_rate", "reasons"]
+    assert decided.select(cols).equals(direct.select(cols))
+    reasons = decided.get_column("score_reasons").to_list()
+    assert all(set(r) <= set(card.features_) and len(r) <= 3 for r in reasons)
+
+
+def test_hidden_traits_are_not_inputs() -> None:
+    pop = draw_population(1500, np.random.default_rng(6))
+    rng = np.random.default_rng(0)
+    scrambled = pop.with_columns(
+        [pl.Series(c, rng.permutation(pop.get_column(c).to_numpy())) for c in (*HIDDEN,
+         "utc_offset")]
+    )  # fmt: skip
+    assert not scrambled.get_column("forgetfulness").equals(pop.get_column("forgetfulness"))
+    cols = ["score", "approved", "band", "limit", "reasons"]
+    assert onboard(pop).select(cols).equals(onboard(scrambled).select(cols))
+
+
+def test_a_different_card_changes_the_decisions() -> None:
+    pop = draw_population(2000, np.random.default_rng(8))
+    doc = json.loads(onboarding_card().to_json())
+    doc["intercept"] += 1.0  # one more unit of log-odds of bad for everyone
+    worse = Scorecard.from_json(json.dumps(doc))
+    base = onboard(pop)
+    other = onboard(pop, card=worse)
+    # Points = offset − factor·logit(P(bad)): every score falls by factor = pdo / ln 2.
+    drop = (base.get_column("score") - other.get_column("score")).to_numpy()
+    assert np.allclose(drop, 20.0 / math.log(2.0), atol=0.11)  # scores are rounded to 0.1
+    assert other.get_column("approved").sum() < base.get_column("approved").sum()
+
+
+def test_an_override_decides_only_inside_its_block() -> None:
+    pop = draw_population(50, np.random.default_rng(9))
+
+    def everyone(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(pl.lit(True).alias("approved"), pl.lit(123_400).alias("limit"))
+
+    with onboarding_override(everyone):
+        inside = onboard(pop)
+    assert inside.get_column("approved").all() and "score" not in inside.columns
+    assert "score" in onboard(pop).columns

@@ -42,6 +42,8 @@ __all__ = [
     "EarlyWarningModel",
     "WarningReason",
     "behaviour_features",
+    "early_warning_panel",
+    "future_target",
 ]
 
 ARTIFACT_FORMAT = "creditguard.early_warning"
@@ -59,6 +61,7 @@ BEHAVIOUR_MONOTONE: dict[str, int] = {
     "min_only_6m": 1,
     "max_dpd_12m": 1,
     "months_since_delinquency": -1,
+    "late_months_6m": 1,
     "cash_months_6m": 1,
 }
 BEHAVIOUR_NAMES: dict[str, tuple[str, str]] = {
@@ -68,6 +71,7 @@ BEHAVIOUR_NAMES: dict[str, tuple[str, str]] = {
     "min_only_6m": ("近6月仅还最低还款次数", "minimum-only payments in 6 months"),
     "max_dpd_12m": ("近12月最长逾期天数", "longest days past due in 12 months"),
     "months_since_delinquency": ("距上次逾期月数少", "recent delinquency"),
+    "late_months_6m": ("近6月逾期月数", "months with a late payment in 6 months"),
     "cash_months_6m": ("近6月借现月数", "months with cash loans in 6 months"),
 }
 # Never delinquent in the window reads as this many months since (a large, finite number keeps
@@ -81,6 +85,11 @@ def behaviour_features(history: pl.DataFrame, window: int = 12) -> pl.DataFrame:
     ``history`` has one row per account and statement month with the columns
     :data:`HISTORY_COLUMNS` (money in fen; ``month`` any sortable period; ``dpd`` days past due
     at month end). Months older than ``window`` months before an account's latest are ignored.
+
+    An optional ``worst_dpd`` column (the worst DPD reached *during* the month) replaces ``dpd``
+    in the DPD-history features (``max_dpd_12m``, ``months_since_delinquency``,
+    ``late_months_6m``): a bill paid three days late is paid by month end, and month-end DPD
+    alone would never see it.
     """
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
@@ -96,6 +105,9 @@ def behaviour_features(history: pl.DataFrame, window: int = 12) -> pl.DataFrame:
         .with_columns((pl.col("_n") - 1 - pl.col("_t")).alias("_age"))  # 0 = latest month
         .filter(pl.col("_age") < window)
         .with_columns(
+            (pl.col("worst_dpd") if "worst_dpd" in history.columns else pl.col("dpd")).alias(
+                "_dpd"
+            ),
             (pl.col("balance") / pl.col("limit").clip(lower_bound=1)).alias("_util"),
             pl.when(pl.col("bill") > 0)
             .then((pl.col("paid") / pl.col("bill")).clip(upper_bound=1.0))
@@ -119,16 +131,87 @@ def behaviour_features(history: pl.DataFrame, window: int = 12) -> pl.DataFrame:
         pl.when(recent.sum() >= 2).then(slope).otherwise(0.0).alias("util_trend_6m"),
         pl.col("_pay").filter(recent).mean().fill_null(1.0).alias("pay_ratio_6m"),
         pl.col("_min_only").filter(recent).sum().cast(pl.Int64).alias("min_only_6m"),
-        pl.col("dpd").max().alias("max_dpd_12m"),
+        pl.col("_dpd").max().alias("max_dpd_12m"),
         pl.col("_age")
-        .filter(pl.col("dpd") > 0)
+        .filter(pl.col("_dpd") > 0)
         .min()
         .fill_null(_NEVER)
         .cast(pl.Int64)
         .alias("months_since_delinquency"),
+        (pl.col("_dpd") > 0).filter(recent).sum().cast(pl.Int64).alias("late_months_6m"),
         (pl.col("cash_advance") > 0).filter(recent).sum().cast(pl.Int64).alias("cash_months_6m"),
     )
     return out.with_columns(pl.col("util_trend_6m").fill_nan(0.0))
+
+
+def future_target(history: pl.DataFrame, *, horizon: int = 3, dpd_bad: int = 30) -> pl.DataFrame:
+    """Per account and as-of month: 1 when DPD reaches ``dpd_bad`` in the next ``horizon`` months.
+
+    The calendar is the sorted distinct ``month`` values of the whole history (one per period,
+    no gaps). An as-of month qualifies only when all ``horizon`` later months are in the
+    calendar (the outcome is fully observed) and the account is not already at ``dpd_bad`` or
+    worse at as-of month end (it is in collections, not a warning case). The DPD looked at is
+    ``worst_dpd`` when present, else ``dpd``; an account with no row in a later month (ended)
+    counts as not delinquent there. Columns: ``account_id``, ``as_of``, ``target``.
+    """
+    for c in ("account_id", "month", "dpd"):
+        if c not in history.columns:
+            raise InputError(c, "history column missing")
+    if horizon < 1:
+        raise InputError("horizon", "must be at least 1 month")
+    worst = "worst_dpd" if "worst_dpd" in history.columns else "dpd"
+    calendar = history.get_column("month").unique().sort()
+    index = pl.DataFrame({"month": calendar, "_k": np.arange(calendar.len(), dtype=np.int64)})
+    h = history.select("account_id", "month", "dpd", pl.col(worst).alias("_w")).join(
+        index, on="month"
+    )
+    last = calendar.len() - 1
+    asof = h.filter((pl.col("_k") + horizon <= last) & (pl.col("dpd") < dpd_bad))
+    future = h.select("account_id", pl.col("_k").alias("_fk"), pl.col("_w").alias("_fw"))
+    joined = asof.join(future, on="account_id", how="inner").filter(
+        (pl.col("_fk") > pl.col("_k")) & (pl.col("_fk") <= pl.col("_k") + horizon)
+    )
+    hits = joined.group_by("account_id", "_k").agg((pl.col("_fw") >= dpd_bad).any().alias("_hit"))
+    return (
+        asof.join(hits, on=["account_id", "_k"], how="left")
+        .select(
+            "account_id",
+            pl.col("month").alias("as_of"),
+            pl.col("_hit").fill_null(False).cast(pl.Int64).alias("target"),
+        )
+        .sort("account_id", "as_of")
+    )
+
+
+def early_warning_panel(
+    history: pl.DataFrame, *, horizon: int = 3, dpd_bad: int = 30, window: int = 12
+) -> pl.DataFrame:
+    """Training rows for early warning: one per account and qualifying as-of month.
+
+    Features are :func:`behaviour_features` on the account's history up to and including the
+    as-of month (nothing later leaks in); the target is :func:`future_target`'s. Columns:
+    ``account_id``, ``as_of``, the behaviour features, ``target``.
+    """
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise InputError(missing[0], "history column missing")
+    target = future_target(history, horizon=horizon, dpd_bad=dpd_bad)
+    cols = [*HISTORY_COLUMNS, *(["worst_dpd"] if "worst_dpd" in history.columns else [])]
+    h = history.select(cols)
+    parts = []
+    for as_of in target.get_column("as_of").unique().sort().to_list():
+        rows = target.filter(pl.col("as_of") == as_of)
+        upto = h.filter(
+            (pl.col("month") <= as_of)
+            & pl.col("account_id").is_in(rows.get_column("account_id").to_list())
+        )
+        feats = behaviour_features(upto, window=window)
+        parts.append(
+            feats.join(rows, left_on=["account_id", "as_of"], right_on=["account_id", "as_of"])
+        )
+    if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts).sort("account_id", "as_of")
 
 
 @dataclass(frozen=True)

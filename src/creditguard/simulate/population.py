@@ -11,23 +11,62 @@ Attributes (all drawn from one seeded ``np.random.Generator``, in a fixed order)
 - behaviour traits used later: ``spend_propensity``, ``forgetfulness``, ``min_payer``
   (believes the minimum payment is the whole bill), ``savings_months`` (buffer after job loss).
 
-Onboarding is the real limit policy (:func:`creditguard.risk.policy.decide_frame`) on a
-**documented proxy score**, until the scorecard issue supplies a trained one:
+Onboarding (:func:`onboard`) is the real limit policy (:func:`creditguard.risk.policy.decide_frame`)
+on the score of a **trained scorecard** shipped with the package (``onboarding_card.json``, a
+:class:`creditguard.risk.scorecard.Scorecard` artifact; higher points = safer, the scale the
+policy's bands expect: 600 points at 50:1 good:bad, 20 points to double the odds). The card
+sees only what a lender can observe on an application (:data:`OBSERVABLE`): age, employment
+type, region tier, monthly income, existing monthly debt payments and the debt-to-income ratio
+they imply, bureau years and prior delinquencies. The behaviour traits that actually drive
+repayment in the simulator (:data:`HIDDEN`: the latent income stability, spending propensity,
+forgetfulness, minimum-payer belief, savings buffer) are never inputs; the time zone is left
+out too (living abroad is a national-origin proxy). Each row keeps the card's top reason codes.
 
-    score = 585 + 60·(stability − 0.6) + 25·ln(income / 6,000 yuan) + 1.5·bureau_years
-            − 22·prior_delinquencies − 60·DTI + N(0, 12)
-
-(points: higher = safer, as the policy's bands expect).
+The card is fitted on a "through-the-door" simulation (every applicant approved at one small
+starter limit, so the labels carry no selection bias) by :mod:`creditguard.simulate.training`;
+regenerate it with ``creditguard model fit-onboarding-card`` (see ``docs/risk.md``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from importlib import resources
+
 import numpy as np
 import polars as pl
 
-from creditguard.risk.policy import decide_frame, default_policy
+from creditguard.risk.policy import Policy, decide_frame, default_policy
+from creditguard.risk.scorecard import Scorecard
 
-__all__ = ["EMPLOYMENT", "draw_population", "onboard"]
+__all__ = [
+    "CARD_RESOURCE",
+    "EMPLOYMENT",
+    "HIDDEN",
+    "OBSERVABLE",
+    "application_features",
+    "draw_population",
+    "onboard",
+    "onboarding_card",
+    "onboarding_override",
+]
+
+CARD_RESOURCE = "onboarding_card.json"
+# What a lender sees on an application (and in the bureau): the only scorecard inputs.
+OBSERVABLE = (
+    "age",
+    "employment",
+    "region_tier",
+    "monthly_income",
+    "monthly_debt_payments",
+    "dti",
+    "bureau_years",
+    "prior_delinquencies",
+)
+# What drives behaviour in the simulator but no lender observes: never a scorecard input.
+HIDDEN = ("income_stability", "spend_propensity", "forgetfulness", "min_payer", "savings_months")
 
 EMPLOYMENT = ("salaried", "self-employed", "gig", "student")
 _EMP_INCOME = np.array([0.15, 0.25, -0.15, -0.6])  # log-income shift by employment
@@ -67,16 +106,6 @@ def draw_population(
     forget = np.clip(rng.beta(1.2, 9.0, n) + 0.05 * young, 0.0, 0.9)
     min_payer = rng.random(n) < min_payer_share * (1.0 + young)
     savings = np.clip(rng.exponential(1.2, n) * (0.5 + stability), 0.0, 12.0)
-    dti = debt / np.maximum(income, 1)
-    score = (
-        585.0
-        + 60.0 * (stability - 0.6)
-        + 25.0 * np.log(np.maximum(income, 1) / 600_000.0)
-        + 1.5 * bureau_years
-        - 22.0 * prior
-        - 60.0 * dti
-        + rng.normal(0.0, 12.0, n)
-    )
     width = max(5, len(str(n)))
     return pl.DataFrame(
         {
@@ -94,15 +123,77 @@ def draw_population(
             "forgetfulness": forget,
             "min_payer": min_payer,
             "savings_months": savings,
-            "score": np.round(score, 1),
         }
     )
 
 
-def onboard(applicants: pl.DataFrame) -> pl.DataFrame:
-    """The applicants with the default policy's decision: ``approved``, ``limit`` (fen), rate.
+def application_features(applicants: pl.DataFrame) -> pl.DataFrame:
+    """The observable application columns (:data:`OBSERVABLE`), in that order.
 
-    Declined applicants stay in the frame (the approval rate is a KPI); the policy's decline
-    reasons are kept as a list of codes.
+    ``dti`` is existing monthly debt payments over monthly income (a ratio, not money).
     """
-    return decide_frame(default_policy(), applicants)
+    income = pl.col("monthly_income").cast(pl.Float64)
+    return applicants.with_columns(
+        (pl.col("monthly_debt_payments").cast(pl.Float64) / income.clip(lower_bound=1.0)).alias(
+            "dti"
+        )
+    ).select(OBSERVABLE)
+
+
+@lru_cache(maxsize=1)
+def onboarding_card() -> Scorecard:
+    """The shipped onboarding scorecard (``onboarding_card.json``), loaded once."""
+    ref = resources.files("creditguard.simulate").joinpath(CARD_RESOURCE)
+    return Scorecard.from_json(ref.read_text(encoding="utf-8"))
+
+
+Onboarder = Callable[[pl.DataFrame], pl.DataFrame]
+_OVERRIDE: ContextVar[Onboarder | None] = ContextVar("onboarding_override", default=None)
+
+
+@contextmanager
+def onboarding_override(fn: Onboarder) -> Iterator[None]:
+    """Within the block, :func:`onboard` calls ``fn`` instead of card + policy.
+
+    The training pipeline uses it to run a through-the-door simulation through the unchanged
+    simulator (which calls :func:`onboard` itself); a context variable keeps it local to the
+    caller's thread or task.
+    """
+    token = _OVERRIDE.set(fn)
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
+
+
+def onboard(
+    applicants: pl.DataFrame,
+    *,
+    card: Scorecard | None = None,
+    policy: Policy | None = None,
+    top_reasons: int = 3,
+) -> pl.DataFrame:
+    """The applicants with a ``score`` from the card and the policy's decision.
+
+    Adds ``score`` (points, higher = safer), ``score_reasons`` (the card's top reason codes:
+    the observable features that lost most points), then the policy's ``approved``, ``band``,
+    ``limit`` (fen), ``annual_rate`` and ``reasons`` (decline codes). Declined applicants stay
+    in the frame (the approval rate is a KPI). Defaults: the shipped card and default policy;
+    inside :func:`onboarding_override` the override decides instead.
+    """
+    override = _OVERRIDE.get()
+    if override is not None and card is None and policy is None:
+        return override(applicants)
+    sc = onboarding_card() if card is None else card
+    x = application_features(applicants)
+    scores = sc.predict_score(x)
+    reasons = sc.reasons(x, top_n=top_reasons) if top_reasons > 0 else [[] for _ in scores]
+    scored = applicants.with_columns(
+        pl.Series("score", np.round(scores, 1), dtype=pl.Float64),
+        pl.Series(
+            "score_reasons",
+            [[r.feature for r in rs] for rs in reasons],
+            dtype=pl.List(pl.String),
+        ),
+    )
+    return decide_frame(default_policy() if policy is None else policy, scored)
