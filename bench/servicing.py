@@ -12,7 +12,9 @@ waterfall, re-amortizes (an early principal repayment, reduce-installment), save
 with the version check, posts the journal entry and balances, writes the outbox event, the
 audit row and the idempotency key. ``--loans`` loans are disbursed first; every writer repays
 its own share of them round-robin (distinct accounts: throughput, not one lock's queue).
-Writers are threads sharing one engine, or separate processes with an engine each.
+Writers are threads sharing one engine, or separate processes with an engine each. The
+``1 writer batch`` column runs the same repayments in batch mode (``Servicing.batch``: a
+savepoint per command, one commit per ``--batch-size`` commands), as the simulator does.
 
 PostgreSQL: ``--pg URL`` (default the local server used by the tests); the run uses a fresh
 schema and drops it afterwards. SQLite: a fresh file in a temporary directory (WAL).
@@ -113,6 +115,22 @@ def _repay_share(svc: Servicing, accounts: list[str], count: int) -> int:
     return count
 
 
+def run_batch(url: str, accounts: list[str], batch_size: int, count: int) -> float:
+    """Repayments per second from one writer in batch mode (``batch_size`` per commit)."""
+    engine = connect(url)
+    try:
+        svc = service(engine)
+        svc.repay(accounts[0], AMOUNT)  # warm up: connection, product cache (not timed)
+        start = time.perf_counter()
+        done = 0
+        while done < count:
+            with svc.batch(size=batch_size):
+                done += _repay_share(svc, accounts, min(batch_size, count - done))
+        return done / (time.perf_counter() - start)
+    finally:
+        engine.dispose()
+
+
 def _process_writer(url: str, accounts: list[str], count: int, barrier: Any, out: Any) -> None:
     engine = connect(url)
     try:
@@ -170,13 +188,17 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     configs: list[tuple[str, Callable[[str, list[str], int, int], float], int]] = [
         ("1 writer", run_threads, 1)
     ]
+    if args.batch_size > 0:
+        configs.append(("1 writer batch", run_batch, 0))
     configs += [(f"{n} threads", run_threads, n) for n in args.threads if n > 1]
     configs += [(f"{n} processes", run_processes, n) for n in args.processes if n > 1]
     for name, runner, writers in configs:
         with fresh_database(backend, args.pg) as url:
             accounts = prepare(url, args.loans)
-            per_writer = args.repayments // writers
-            rate = runner(url, accounts, writers, per_writer)
+            if writers == 0:  # batch mode: one writer, the batch size in the writers' slot
+                rate = runner(url, accounts, args.batch_size, args.repayments)
+            else:
+                rate = runner(url, accounts, writers, args.repayments // writers)
             engine = connect(url)
             try:
                 clean = verify_ledger(engine) == []
@@ -185,7 +207,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             if not clean:
                 raise RuntimeError(f"{backend} {name}: the ledger does not verify")
             results[name] = round(rate, 1)
-            print(f"{backend:10} {name:12} {rate:8.1f} repayments/s", flush=True)
+            print(f"{backend:10} {name:14} {rate:8.1f} repayments/s", flush=True)
     return results
 
 
@@ -198,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repayments", type=int, default=400, help="repayments per config")
     parser.add_argument("--threads", type=int, nargs="*", default=[4], help="thread counts")
     parser.add_argument("--processes", type=int, nargs="*", default=[4], help="process counts")
+    parser.add_argument("--batch-size", type=int, default=200,
+                        help="commands per commit, batch column (0: none)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
     backends = ["sqlite"] + ([] if args.pg == "none" else ["postgresql"])

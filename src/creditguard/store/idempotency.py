@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from creditguard.money import InputError
 from creditguard.store.db import is_postgres
@@ -32,6 +32,11 @@ __all__ = [
 
 # Advisory-lock class for idempotency keys (see uow for the others).
 _KEY_LOCK = 2
+
+# Built once: every command runs these two, and building a statement costs more than running it.
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))")
+_SELECT_KEY = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
+_INSERT_KEY = idempotency_keys.insert()
 
 
 class IdempotencyConflict(InputError):
@@ -83,10 +88,8 @@ def find(
     """
     _check_key(key)
     if is_postgres(conn):
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"), {"c": _KEY_LOCK, "k": key}
-        )
-    row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key)).first()
+        conn.execute(_LOCK_KEY, {"c": _KEY_LOCK, "k": key})
+    row = conn.execute(_SELECT_KEY, {"key": key}).first()
     if row is None:
         return None
     digest = request_hash(request)
@@ -107,12 +110,13 @@ def store(
     _check_key(key)
     plain = to_plain(result)
     conn.execute(
-        idempotency_keys.insert().values(
-            key=key,
-            command=command,
-            request_hash=request_hash(request),
-            result=plain,
-            business_date=business_date,
-        )
+        _INSERT_KEY,
+        {
+            "key": key,
+            "command": command,
+            "request_hash": request_hash(request),
+            "result": plain,
+            "business_date": business_date,
+        },
     )
     return plain

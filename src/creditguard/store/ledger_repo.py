@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from creditguard.ledger.chart import GL, gl_from_code
@@ -22,6 +22,7 @@ from creditguard.store.tables import ENTRY_ID_SEQUENCE, gl_balances, journal_ent
 __all__ = [
     "DuplicateEntry",
     "account_balances",
+    "insert_entries",
     "insert_entry",
     "load_entries",
     "load_entry",
@@ -37,20 +38,28 @@ class DuplicateEntry(InputError):
         self.key = key
 
 
-def _next_entry_id(conn: Connection) -> int:
+def _entry_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` fresh entry ids in ascending order (one statement for all of them)."""
+    if n == 0:
+        return []
     if is_postgres(conn):
-        return int(conn.execute(text(f"SELECT nextval('{ENTRY_ID_SEQUENCE}')")).scalar_one())
-    # SQLite writers are serialised (BEGIN IMMEDIATE), so the next number is free; postings
-    # are included in case a failed post left lines in this very transaction.
-    top = conn.execute(
-        select(
-            func.max(
-                func.coalesce(select(func.max(journal_entries.c.entry_id)).scalar_subquery(), 0),
-                func.coalesce(select(func.max(postings.c.entry_id)).scalar_subquery(), 0),
-            )
-        )
-    ).scalar_one()
-    return int(top) + 1
+        rows = conn.execute(_PG_ID_BLOCK, {"n": n}).scalars().all()
+        return sorted(int(r) for r in rows)
+    # SQLite writers are serialised (BEGIN IMMEDIATE), so the next numbers are free. Every
+    # header has its postings (trigger), so the postings' maximum covers the headers, and it
+    # also covers lines a failed post may have left in this very transaction.
+    top = conn.execute(_SQLITE_MAX_ID).scalar_one()
+    first = int(top) + 1
+    return list(range(first, first + n))
+
+
+_PG_ID_BLOCK = text(f"SELECT nextval('{ENTRY_ID_SEQUENCE}') FROM generate_series(1, :n)")
+_SQLITE_MAX_ID = select(
+    func.max(
+        func.coalesce(select(func.max(journal_entries.c.entry_id)).scalar_subquery(), 0),
+        func.coalesce(select(func.max(postings.c.entry_id)).scalar_subquery(), 0),
+    )
+)
 
 
 def _same(a: JournalEntry, b: JournalEntry) -> bool:
@@ -63,40 +72,112 @@ def _same(a: JournalEntry, b: JournalEntry) -> bool:
     )
 
 
-def _check_reversal(conn: Connection, entry: JournalEntry) -> None:
-    assert entry.reverses is not None
-    original = load_entry(conn, entry.reverses)
-    if original is None:
-        raise InputError("reverses", f"entry {entry.reverses!r} to reverse does not exist")
-    if not mirrors(entry, original):
-        raise InputError(
-            "reverses", f"entry {entry.key!r} does not exactly reverse {entry.reverses!r}"
-        )
-    if entry.business_date < original.business_date:
-        raise InputError("business_date", "a reversal cannot be dated before the original")
-    already = conn.execute(
-        select(journal_entries.c.key).where(journal_entries.c.reverses == entry.reverses)
-    ).scalar_one_or_none()
-    if already is not None:
-        raise InputError(
-            "reverses", f"entry {entry.reverses!r} was already reversed by {already!r}"
-        )
-
-
-def _upsert_balances(conn: Connection, entry: JournalEntry) -> None:
-    deltas: dict[tuple[str, str], int] = defaultdict(int)
-    for p in entry.postings:
-        deltas[(p.gl.value, p.account_ref)] += p.gl.signed(p.debit, p.credit)
-    # A fixed order keeps two transactions touching the same rows from deadlocking.
-    rows = [{"gl": g, "account_ref": a, "balance": d} for (g, a), d in sorted(deltas.items())]
+def _balance_stmt(conn: Connection) -> Any:
     insert = postgresql.insert if is_postgres(conn) else sqlite.insert
     stmt = insert(gl_balances)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[gl_balances.c.gl, gl_balances.c.account_ref],
         set_={"balance": gl_balances.c.balance + stmt.excluded.balance},
     )
-    for row in rows:
-        conn.execute(stmt, row)
+
+
+_BALANCE_UPSERT: dict[str, Any] = {}
+
+
+def _upsert_balances(conn: Connection, entries: Sequence[JournalEntry]) -> None:
+    deltas: dict[tuple[str, str], int] = defaultdict(int)
+    for entry in entries:
+        for p in entry.postings:
+            deltas[(p.gl.value, p.account_ref)] += p.gl.signed(p.debit, p.credit)
+    if not deltas:
+        return
+    # A fixed order keeps two transactions touching the same rows from deadlocking. Summing
+    # the deltas per row first gives the same balances as one upsert per entry and posting
+    # (a row touched with a net zero is still created, as it would be one entry at a time).
+    rows = [{"gl": g, "account_ref": a, "balance": d} for (g, a), d in sorted(deltas.items())]
+    name = conn.dialect.name
+    stmt = _BALANCE_UPSERT.get(name)
+    if stmt is None:
+        stmt = _BALANCE_UPSERT[name] = _balance_stmt(conn)
+    conn.execute(stmt, rows)
+
+
+def _stored_entries(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, JournalEntry]]:
+    """Posted entries by key (with their ids), for those of ``keys`` that exist."""
+    found: dict[str, tuple[int, JournalEntry]] = {}
+    unique = sorted(set(keys))
+    for chunk in _chunks(unique):
+        headers = conn.execute(_SELECT_HEADERS, {"keys": list(chunk)}).all()
+        if not headers:
+            continue
+        ids = [h.entry_id for h in headers]
+        lines = conn.execute(_SELECT_LINES, {"ids": ids}).all()
+        for h, entry in zip(headers, _build(headers, lines), strict=True):
+            found[entry.key] = (int(h.entry_id), entry)
+    return found
+
+
+def _reversed_by(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """For those of ``keys`` already reversed: the key of the reversing entry."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        rows = conn.execute(_SELECT_REVERSED, {"keys": list(chunk)}).all()
+        out.update({str(r.reverses): str(r.key) for r in rows})
+    return out
+
+
+_SELECT_HEADERS = select(journal_entries).where(
+    journal_entries.c.key.in_(bindparam("keys", expanding=True))
+)
+_SELECT_LINES = (
+    select(postings)
+    .where(postings.c.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(postings.c.entry_id, postings.c.line_no)
+)
+_SELECT_REVERSED = select(journal_entries.c.reverses, journal_entries.c.key).where(
+    journal_entries.c.reverses.in_(bindparam("keys", expanding=True))
+)
+_SELECT_KEY_ID = select(journal_entries.c.entry_id).where(journal_entries.c.key == bindparam("key"))
+_SELECT_KEY_IDS = select(journal_entries.c.key, journal_entries.c.entry_id).where(
+    journal_entries.c.key.in_(bindparam("keys", expanding=True))
+)
+_IN_CHUNK = 500  # bound parameters per IN list (SQLite allows 32766; keeps statements small)
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
+
+
+def _key_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
+    """Entry ids of those of ``keys`` already posted."""
+    unique = sorted(set(keys))
+    if len(unique) == 1:  # one command's entry: a plain equality, no IN list to expand
+        found = conn.execute(_SELECT_KEY_ID, {"key": unique[0]}).scalar_one_or_none()
+        return {} if found is None else {unique[0]: int(found)}
+    out: dict[str, int] = {}
+    for chunk in _chunks(unique):
+        rows = conn.execute(_SELECT_KEY_IDS, {"keys": list(chunk)}).all()
+        out.update({str(r.key): int(r.entry_id) for r in rows})
+    return out
+
+
+def _reversal_error(
+    entry: JournalEntry, original: JournalEntry | None, already: str | None
+) -> InputError | None:
+    """The error :func:`insert_entry` raises for this reversal, or ``None`` if it is valid."""
+    if original is None:
+        return InputError("reverses", f"entry {entry.reverses!r} to reverse does not exist")
+    if not mirrors(entry, original):
+        return InputError(
+            "reverses", f"entry {entry.key!r} does not exactly reverse {entry.reverses!r}"
+        )
+    if entry.business_date < original.business_date:
+        return InputError("business_date", "a reversal cannot be dated before the original")
+    if already is not None:
+        return InputError(
+            "reverses", f"entry {entry.reverses!r} was already reversed by {already!r}"
+        )
+    return None
 
 
 def insert_entry(conn: Connection, entry: JournalEntry) -> tuple[int, bool]:
@@ -108,47 +189,112 @@ def insert_entry(conn: Connection, entry: JournalEntry) -> tuple[int, bool]:
     replay by another actor is still a replay. Same key, other content →
     :class:`DuplicateEntry`. A reversal must mirror an existing, not yet reversed entry.
     """
-    validate(entry)
-    existing = conn.execute(
-        select(journal_entries.c.entry_id).where(journal_entries.c.key == entry.key)
-    ).scalar_one_or_none()
-    if existing is not None:
-        stored = load_entry(conn, entry.key)
-        assert stored is not None
-        if not _same(stored, entry):
-            raise DuplicateEntry(entry.key)
-        return int(existing), False
-    if entry.reverses is not None:
-        _check_reversal(conn, entry)
-    entry_id = _next_entry_id(conn)
-    conn.execute(
-        postings.insert(),
-        [
-            {
-                "entry_id": entry_id,
-                "line_no": n,
-                "gl": p.gl.value,
-                "account_ref": p.account_ref,
-                "debit": p.debit,
-                "credit": p.credit,
-            }
-            for n, p in enumerate(entry.postings, start=1)
-        ],
-    )
-    conn.execute(
-        journal_entries.insert().values(
-            entry_id=entry_id,
-            key=entry.key,
-            business_date=entry.business_date,
-            kind=entry.kind,
-            account_ref=entry.account_ref,
-            actor=entry.actor,
-            memo=entry.memo,
-            reverses=entry.reverses,
+    return insert_entries(conn, [entry])[0]
+
+
+def insert_entries(conn: Connection, entries: Sequence[JournalEntry]) -> list[tuple[int, bool]]:
+    """Post ``entries`` in order, exactly as :func:`insert_entry` one by one, in few statements.
+
+    Per entry the result is (entry_id, created), with :func:`insert_entry`'s rules: a key
+    already posted (before, or earlier in ``entries``) with identical content is a replay
+    (not created, the existing id); with other content :class:`DuplicateEntry`; a reversal
+    must mirror an existing entry (posted before or earlier in ``entries``) not yet reversed.
+    If entry *i* is refused, entries before it are posted and the error propagates, as a loop
+    of :func:`insert_entry` calls would leave them.
+
+    Statements: one key lookup, one entry-id block (PostgreSQL: ``nextval`` over
+    ``generate_series``; SQLite: the next free numbers), then one batch each for postings,
+    headers and balance upserts; replays and reversals add one or two lookups.
+    """
+    entries = list(entries)
+    if not entries:
+        return []
+    keys = [e.key for e in entries]
+    existing = _key_ids(conn, keys)
+    reversed_keys = [e.reverses for e in entries if e.reverses is not None]
+    stored: dict[str, tuple[int, JournalEntry]] = {}
+    if existing or reversed_keys:
+        stored = _stored_entries(conn, [*existing, *reversed_keys])
+    already = _reversed_by(conn, reversed_keys) if reversed_keys else {}
+    fresh: dict[str, int] = {}  # key → index in ``entries`` of the entries this call creates
+    # Per entry: (id of an entry posted before this call, or None: one created by it; created)
+    plan: list[tuple[int | None, bool]] = []
+    error: BaseException | None = None
+    for i, entry in enumerate(entries):
+        try:
+            validate(entry)
+            if entry.key in fresh:
+                if not _same(entries[fresh[entry.key]], entry):
+                    raise DuplicateEntry(entry.key)
+                plan.append((None, False))  # a replay of an entry created just before
+                continue
+            if entry.key in existing:
+                if not _same(stored[entry.key][1], entry):
+                    raise DuplicateEntry(entry.key)
+                plan.append((existing[entry.key], False))
+                continue
+            if entry.reverses is not None:
+                target = entry.reverses
+                original: JournalEntry | None = None
+                if target in fresh:
+                    original = entries[fresh[target]]
+                elif target in stored:
+                    original = stored[target][1]
+                problem = _reversal_error(entry, original, already.get(target))
+                if problem is not None:
+                    raise problem
+                already[target] = entry.key
+            fresh[entry.key] = i
+            plan.append((None, True))
+        except Exception as exc:  # posted what came before, as one-by-one would
+            error = exc
+            break
+    new = [entries[i] for i in fresh.values()]
+    ids = _entry_ids(conn, len(new))
+    id_of = {e.key: n for e, n in zip(new, ids, strict=True)}
+    if new:
+        conn.execute(
+            _INSERT_POSTINGS,
+            [
+                {
+                    "entry_id": id_of[e.key],
+                    "line_no": n,
+                    "gl": p.gl.value,
+                    "account_ref": p.account_ref,
+                    "debit": p.debit,
+                    "credit": p.credit,
+                }
+                for e in new
+                for n, p in enumerate(e.postings, start=1)
+            ],
         )
-    )
-    _upsert_balances(conn, entry)
-    return entry_id, True
+        conn.execute(
+            _INSERT_HEADERS,
+            [
+                {
+                    "entry_id": id_of[e.key],
+                    "key": e.key,
+                    "business_date": e.business_date,
+                    "kind": e.kind,
+                    "account_ref": e.account_ref,
+                    "actor": e.actor,
+                    "memo": e.memo,
+                    "reverses": e.reverses,
+                }
+                for e in new
+            ],
+        )
+        _upsert_balances(conn, new)
+    if error is not None:
+        raise error
+    return [
+        (id_of[entry.key] if known is None else known, created)
+        for (known, created), entry in zip(plan, entries, strict=True)
+    ]
+
+
+_INSERT_POSTINGS = postings.insert()
+_INSERT_HEADERS = journal_entries.insert()
 
 
 def _build(headers: Sequence[Any], lines: Sequence[Any]) -> list[JournalEntry]:

@@ -22,13 +22,14 @@ stored balances, audit rows, outbox events, idempotency keys and the business da
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, RootTransaction, select, text, update
+from sqlalchemy import Connection, Engine, RootTransaction, bindparam, select, text, update
 
 from creditguard.calendar import parse_date
 from creditguard.ledger.chart import GL
@@ -58,6 +59,12 @@ BUSINESS_DATE_KEY = "business_date"
 # Advisory-lock classes on PostgreSQL: 1 journal entry (triggers), 2 idempotency key,
 # 3 customer account, 4 migrations.
 _ACCOUNT_LOCK = 3
+
+# Statements built once: constructing a SQLAlchemy statement costs more than running it here.
+_LOCK_ACCOUNT = text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))")
+_SELECT_BUSINESS_DATE = select(system_state.c.value).where(system_state.c.key == bindparam("key"))
+_INSERT_AUDIT = audit_log.insert().returning(audit_log.c.seq)
+_INSERT_EVENT = outbox_events.insert().returning(outbox_events.c.seq)
 
 
 class BusinessDateNotSet(InputError):
@@ -140,6 +147,30 @@ class UnitOfWork:
         """Whether this unit of work runs on PostgreSQL (else SQLite)."""
         return is_postgres(self.engine)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[UnitOfWork]:
+        """A nested transaction (SAVEPOINT): an exception undoes only what the block did.
+
+        Lets one transaction carry many commands, each still whole or nothing: the error
+        propagates after the block's writes (and any business date it set) are rolled back;
+        leaving the block normally releases the savepoint, so its writes commit with the
+        enclosing transaction.
+        """
+        nested = self.connection.begin_nested()
+        business_date = self._business_date
+        try:
+            yield self
+        except BaseException:
+            nested.rollback()
+            self._business_date = business_date
+            raise
+        nested.commit()
+
+    def forget_business_date(self) -> None:
+        """Read the business date from the database again on next use (another session may
+        have moved it since this transaction read it, on PostgreSQL's READ COMMITTED)."""
+        self._business_date = None
+
     # -- concurrency ---------------------------------------------------------------------------
 
     def lock(self, account_ref: str) -> None:
@@ -150,10 +181,7 @@ class UnitOfWork:
         transaction already holds the database's write lock (BEGIN IMMEDIATE).
         """
         if self.is_postgres:
-            self.connection.execute(
-                text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"),
-                {"c": _ACCOUNT_LOCK, "k": account_ref},
-            )
+            self.connection.execute(_LOCK_ACCOUNT, {"c": _ACCOUNT_LOCK, "k": account_ref})
 
     # -- ledger --------------------------------------------------------------------------------
 
@@ -171,8 +199,15 @@ class UnitOfWork:
         return entry_id
 
     def post_all(self, entries: Sequence[JournalEntry]) -> list[int]:
-        """Post several entries in order; return their ids."""
-        return [self.post(e) for e in entries]
+        """Post several entries in order, as :meth:`post` each would; return their ids.
+
+        One bulk write (see :func:`creditguard.store.ledger_repo.insert_entries`): a few
+        statements for any number of entries. If one is refused, those before it are posted
+        and the error propagates, exactly as posting them one by one.
+        """
+        return [
+            entry_id for entry_id, _created in ledger_repo.insert_entries(self.connection, entries)
+        ]
 
     def entry(self, key: str) -> JournalEntry | None:
         """The posted entry with ``key`` (including ones posted earlier in this transaction)."""
@@ -196,7 +231,7 @@ class UnitOfWork:
         """The stored business date; :class:`BusinessDateNotSet` if there is none."""
         if self._business_date is None:
             value = self.connection.execute(
-                select(system_state.c.value).where(system_state.c.key == BUSINESS_DATE_KEY)
+                _SELECT_BUSINESS_DATE, {"key": BUSINESS_DATE_KEY}
             ).scalar_one_or_none()
             if value is None:
                 raise BusinessDateNotSet()
@@ -246,15 +281,14 @@ class UnitOfWork:
         if not actor or not actor.strip():
             raise InputError("actor", "every command records its actor")
         result = self.connection.execute(
-            audit_log.insert()
-            .values(
-                business_date=self._date_or_today(business_date),
-                actor=actor,
-                command=command,
-                account_ref=account_ref,
-                details=to_plain(dict(details)) if details is not None else None,
-            )
-            .returning(audit_log.c.seq)
+            _INSERT_AUDIT,
+            {
+                "business_date": self._date_or_today(business_date),
+                "actor": actor,
+                "command": command,
+                "account_ref": account_ref,
+                "details": to_plain(dict(details)) if details is not None else None,
+            },
         )
         return int(result.scalar_one())
 
@@ -270,15 +304,14 @@ class UnitOfWork:
         if not type or not type.strip():
             raise InputError("type", "an event needs a type")
         result = self.connection.execute(
-            outbox_events.insert()
-            .values(
-                business_date=self._date_or_today(business_date),
-                account_ref=account_ref,
-                type=type,
-                payload=to_plain(dict(payload)) if payload is not None else None,
-                dispatched=False,
-            )
-            .returning(outbox_events.c.seq)
+            _INSERT_EVENT,
+            {
+                "business_date": self._date_or_today(business_date),
+                "account_ref": account_ref,
+                "type": type,
+                "payload": to_plain(dict(payload)) if payload is not None else None,
+                "dispatched": False,
+            },
         )
         return int(result.scalar_one())
 
