@@ -37,13 +37,13 @@ from creditguard.store.tables import journal_entries, outbox_events, postings
 SCENARIO = SimScenario(
     name="equivalence",
     seed=5,
-    borrowers=60,
+    borrowers=80,
     months=5,
     start=date(2026, 1, 1),
     onboarding_months=1,
-    macro=(MacroShock(month=2, multiplier=6.0, label="shock"),),
+    macro=(MacroShock(month=1, multiplier=10.0, label="shock"),),
     outages=(Outage(date(2026, 3, 9), date(2026, 3, 11), relief_days=3),),
-    behaviour=Behaviour(forget_scale=3.0, min_payer_share=0.3),
+    behaviour=Behaviour(forget_scale=4.0, min_payer_share=0.4),
 )
 
 
@@ -109,15 +109,13 @@ def _picture(engine: Engine) -> dict[str, Any]:
         }
 
 
-def test_fast_end_of_day_equals_reference(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fast_end_of_day_equals_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _picture(_simulate(tmp_path, "fast", monkeypatch, reference=False))
     slow = _picture(_simulate(tmp_path, "reference", monkeypatch, reference=True))
     # The scenario exercises what the fast path changes: penalties charged in bulk and
     # folded later, freezes, cures, reminders, month rows.
     overdue = [e for e in fast["entries"] if e[3] == "overdue"]
-    assert len(overdue) > 100
+    assert len({e[4] for e in overdue}) >= 3 and len(overdue) >= 30
     kinds = {e[2] for e in fast["events"]}
     assert {"PastDue", "Cured", "PaymentDueSoon"} <= kinds
     assert fast["pending"], "some bulk-charged penalties are still waiting for a load"

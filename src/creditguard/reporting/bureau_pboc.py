@@ -26,8 +26,10 @@ History: 60 characters, oldest first, newest last; months before the account exi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from enum import IntEnum
+from typing import Any
 
 import polars as pl
 
@@ -44,6 +46,7 @@ __all__ = [
     "SpecialTransaction",
     "month_summary",
     "pboc_records",
+    "special_codes",
     "status_codes",
     "to_jsonl",
 ]
@@ -62,6 +65,36 @@ class SpecialTransaction(IntEnum):
     DEBT_RELIEF = 11  # 债务减免
     PERSONALIZED_INSTALLMENT = 14  # 个性化分期
     RELIEF_DEFERRAL = 16  # 纾困延期
+
+
+SPECIAL_EVENT_TYPES = (
+    "PaymentReceived",
+    "Waived",
+    "WaiverApplied",
+    "DueDateRelief",
+    "DueDatesMoved",
+)
+
+
+def special_codes(event_type: str, payload: Mapping[str, Any] | None) -> list[int]:
+    """The special transactions (SPEC §9) a domain event reports, as PBOC codes.
+
+    A loan payment that repays principal not yet due is a prepayment (4), or an early
+    settlement (5) when it settles the loan; a waiver is debt relief (11); due dates moved by
+    relief (a platform outage or a deferral) are a relief deferral (16). Extension (1), legal
+    recovery (8) and personalized installments (14, negotiated hardship plans — not ordinary
+    bill or purchase installments) come with the commands that make them.
+    """
+    body = payload or {}
+    if event_type == "PaymentReceived" and int(body.get("early_principal") or 0) > 0:
+        if body.get("settled"):
+            return [SpecialTransaction.EARLY_SETTLEMENT.value]
+        return [SpecialTransaction.PREPAYMENT.value]
+    if event_type in ("Waived", "WaiverApplied"):  # a loan's, a line's
+        return [SpecialTransaction.DEBT_RELIEF.value]
+    if event_type in ("DueDateRelief", "DueDatesMoved") and body.get("moved"):
+        return [SpecialTransaction.RELIEF_DEFERRAL.value]
+    return []
 
 
 DAILY_SCHEMA: dict[str, pl.DataType] = {

@@ -51,6 +51,7 @@ from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError
 from creditguard.overdue.eod import run_day
 from creditguard.overdue.frames import ACCOUNTS_SCHEMA, OBLIGATIONS_SCHEMA, params_frame
+from creditguard.reporting.bureau_pboc import SPECIAL_EVENT_TYPES, special_codes
 from creditguard.servicing import line as line_domain
 from creditguard.servicing import line_model
 from creditguard.servicing import loan as loan_domain
@@ -270,10 +271,12 @@ def _summary_from(on: date, stored: Mapping[str, Any] | None, *, skipped: bool) 
 def _servicing_due(conn: Connection, on: date) -> list[str]:
     """The accounts whose servicing step has something to do on ``on``, in id order.
 
-    Lines on their statement day; lines with a statement past its due date and principal
-    still unpaid (revolving interest, accrued daily); loans with an installment whose period
-    ends or that falls due today (interest booked). Every other account's day is a no-op, and
-    skipping it keeps a night's work proportional to what happens, not to the portfolio.
+    Lines on their statement day; at month end, lines with a statement past its due date and
+    principal still unpaid (revolving interest is posted at boundaries, SPEC §1: statements,
+    month ends, and before every command — see ``servicing.line``); loans with an installment
+    whose period ends or that falls due today (interest booked). Every other account's day is
+    a no-op, and skipping it keeps a night's work proportional to what happens, not to the
+    portfolio.
     """
     statement_days: dict[str, int] = {}
     for name, kind, definition in conn.execute(
@@ -294,16 +297,17 @@ def _servicing_due(conn: Connection, on: date) -> list[str]:
                 .where(accounts.c.product.in_(statement_products))
             ).scalars()
         )
-    due.update(
-        conn.execute(
-            select(obligations.c.account_id)
-            .join(accounts, accounts.c.account_id == obligations.c.account_id)
-            .where(accounts.c.kind == "line")
-            .where(obligations.c.due_date < on)
-            .where(unpaid_principal > 0)
-            .distinct()
-        ).scalars()
-    )
+    if (on + timedelta(days=1)).day == 1:
+        due.update(
+            conn.execute(
+                select(obligations.c.account_id)
+                .join(accounts, accounts.c.account_id == obligations.c.account_id)
+                .where(accounts.c.kind == "line")
+                .where(obligations.c.due_date < on)
+                .where(unpaid_principal > 0)
+                .distinct()
+            ).scalars()
+        )
     due.update(
         conn.execute(
             select(obligations.c.account_id)
@@ -395,11 +399,12 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
 
     An account is quiet on ``on`` when its last end of day left it current (DPD 0, normal,
     stage 1, no flags), it is active or settled, nothing unpaid falls due by ``on`` + 3 (no
-    reminder, no DPD), nothing falls due today (no month activity) and nothing was posted on
-    it today (no balance change). Such an account's kernels output equals its input and its
-    month row is already right, so skipping it changes nothing; the first of each month is a
-    full pass, which writes every account's month row. A borrower with one active account is
-    processed whole (cross-default and loan-restricts-line stay exact).
+    reminder, no DPD), nothing falls due today (no month activity), and nothing was posted on
+    it and no event emitted for it today (no balance change, no special transaction). Such an
+    account's kernels output equals its input and its month row is already right, so skipping
+    it changes nothing; the first of each month is a full pass, which writes every account's
+    month row. A borrower with one active account is processed whole (cross-default and
+    loan-restricts-line stay exact).
     """
     soon = on + timedelta(days=REMINDER_HORIZON)
     due_soon = (
@@ -415,10 +420,15 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
             )
         )
     )
-    touched = (
+    posted = (
         exists()
         .where(journal_entries.c.account_ref == accounts.c.account_id)
         .where(journal_entries.c.business_date == on)
+    )
+    happened = (
+        exists()
+        .where(outbox_events.c.account_ref == accounts.c.account_id)
+        .where(outbox_events.c.business_date == on)
     )
     rows = conn.execute(
         select(accounts.c.borrower_id)
@@ -431,7 +441,8 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
                 ~_QUIET_STATUS,
                 accounts.c.status.not_in(("active", "settled")),
                 due_soon,
-                touched,
+                posted,
+                happened,
             )
         )
     ).scalars()
@@ -974,6 +985,14 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
         .where(bureau_months.c.month == month)
         .where(bureau_months.c.account_id.in_(names))
     )
+    special: dict[str, set[int]] = defaultdict(set)
+    for account, type_, payload in conn.execute(
+        select(outbox_events.c.account_ref, outbox_events.c.type, outbox_events.c.payload)
+        .where(outbox_events.c.business_date == on)
+        .where(outbox_events.c.type.in_(SPECIAL_EVENT_TYPES))
+        .where(outbox_events.c.account_ref.in_(names))
+    ):
+        special[str(account)].update(special_codes(type_, payload))
     ended_before = {
         str(a)
         for a in conn.execute(
@@ -1011,7 +1030,9 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
                 if settled
                 else None,
                 "ended_how": "settled" if settled else None,
-                "special": [],
+                "special": sorted(special[account].union(old.special or []))
+                if old is not None
+                else sorted(special[account]),
                 "notice_sent_on": r["notice_sent_on"],
             }
         )

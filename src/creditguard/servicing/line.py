@@ -24,30 +24,26 @@ Posting rules (Dr / Cr, fen):
   purchases, CUSTOMER_CREDIT for the rest;
 - statement: FEE_RECEIVABLE / FEE_INCOME for installment fees billed; a credit balance applied:
   CUSTOMER_CREDIT / receivables;
-- revolving interest accrual: INTEREST_RECEIVABLE / INTEREST_INCOME (booked daily);
+- revolving interest accrual: INTEREST_RECEIVABLE / INTEREST_INCOME, booked at boundaries
+  (SPEC §1): every command but a penalty first accrues through the day before it (in the same
+  entry, logged as its own ``accrue`` op), and the end of day accrues on statement days and at
+  month end. The balance an accrual runs on only changes through a command, so one catch-up
+  over the quiet days books exactly what daily accruals would (cumulative rounding).
 - conversion of a statement: FEE_RECEIVABLE / FEE_INCOME for the first installment's fee;
 - waiver: WAIVER_EXPENSE / the receivable; penalty: PENALTY_RECEIVABLE / PENALTY_INCOME.
 """
 
 from __future__ import annotations
 
-from creditguard.servicing.line_commands import (
-    LineRefused,
-    change_limit,
-    charge_penalty,
-    open_line,
-    purchase,
-    refund,
-    repay,
-    set_status,
-    waive,
-)
-from creditguard.servicing.line_corrections import (
-    drop_penalties,
-    move_due_dates,
-    replay,
-    reverse_payment,
-)
+import inspect
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from creditguard.servicing import line_commands, line_corrections, line_plans, line_statement
+from creditguard.servicing.line_commands import LineRefused, charge_penalty, open_line
+from creditguard.servicing.line_corrections import replay
 from creditguard.servicing.line_model import (
     InstallmentPlan,
     Line,
@@ -67,8 +63,49 @@ from creditguard.servicing.line_model import (
     statement_view,
     unpaid_principal,
 )
-from creditguard.servicing.line_plans import convert_to_installments
-from creditguard.servicing.line_statement import accrue_revolving_interest, issue_statement
+from creditguard.servicing.line_statement import accrue_revolving_interest
+from creditguard.servicing.outcome import Outcome
+
+F = TypeVar("F", bound=Callable[..., Outcome[Line]])
+
+
+def accrued_first(command: F) -> F:
+    """``command`` preceded by the revolving interest accrued through the day before it.
+
+    The accrual is logged as its own op and its postings open the command's entry; nothing is
+    added when the line is already accrued that far (or the command is dated before it).
+    """
+    signature = inspect.signature(command)
+
+    @wraps(command)
+    def run(line: Line, *args: Any, **kwargs: Any) -> Outcome[Line]:
+        on = signature.bind(line, *args, **kwargs).arguments.get("on") or line.last_date
+        through: date = on - timedelta(days=1)
+        if through <= line.accrued_through or through < line.last_date:
+            return command(line, *args, **kwargs)
+        accrued = accrue_revolving_interest(line, through)
+        out = command(accrued.state, *args, **kwargs)
+        return Outcome(
+            out.state,
+            accrued.postings + out.postings,
+            accrued.events + out.events,
+            out.result,
+        )
+
+    return run  # type: ignore[return-value]
+
+
+change_limit = accrued_first(line_commands.change_limit)
+purchase = accrued_first(line_commands.purchase)
+refund = accrued_first(line_commands.refund)
+repay = accrued_first(line_commands.repay)
+set_status = accrued_first(line_commands.set_status)
+waive = accrued_first(line_commands.waive)
+drop_penalties = accrued_first(line_corrections.drop_penalties)
+move_due_dates = accrued_first(line_corrections.move_due_dates)
+reverse_payment = accrued_first(line_corrections.reverse_payment)
+convert_to_installments = accrued_first(line_plans.convert_to_installments)
+issue_statement = accrued_first(line_statement.issue_statement)
 
 __all__ = [
     "InstallmentPlan",
@@ -81,6 +118,7 @@ __all__ = [
     "Purchase",
     "StatementInfo",
     "accrue_revolving_interest",
+    "accrued_first",
     "accrued_interest",
     "available",
     "change_limit",

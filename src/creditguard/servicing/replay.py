@@ -23,6 +23,7 @@ from creditguard.money import format_amount
 from creditguard.products import load_catalogue
 from creditguard.servicing import line_model, loan_model
 from creditguard.servicing.bureau import bureau_history
+from creditguard.servicing.line_statement import accrue_revolving_interest
 from creditguard.servicing.model import Amounts, Component
 from creditguard.servicing.scenario import Scenario, ScenarioError, ScenarioEvent
 from creditguard.servicing.service import ACCOUNT_TYPES, Servicing, product_definition
@@ -154,6 +155,17 @@ def _apply(svc: Servicing, scenario: Scenario, event: ScenarioEvent) -> None:
         raise ScenarioError(where, f"{event.op} on {event.date}: {rule}") from exc
 
 
+def _line_accrued(state: Any, as_of: date) -> int:
+    """A line's revolving interest accrued and not billed, through ``as_of``.
+
+    Accruals are posted at boundaries (see ``servicing.line``), so the posted figure can lag;
+    the view accrues the quiet days on a copy, as a statement or payment that day would.
+    """
+    if as_of > state.accrued_through and as_of >= state.last_date:
+        state = accrue_revolving_interest(state, as_of).state
+    return line_model.accrued_interest(state)
+
+
 def account_view(state: Any, as_of: date) -> dict[str, Any]:
     """One account of the replay output (SPEC §10)."""
     if isinstance(state, loan_model.Loan):
@@ -186,7 +198,7 @@ def account_view(state: Any, as_of: date) -> dict[str, Any]:
         "outstanding": _amounts(line_model.outstanding(state, as_of)),
         "paid": _amounts(_line_paid(state)),
         "principal_balance": format_amount(line_model.unpaid_principal(state)),
-        "accrued_interest": format_amount(line_model.accrued_interest(state)),
+        "accrued_interest": format_amount(_line_accrued(state, as_of)),
         "credit_balance": format_amount(state.credit_balance),
         "statements": [
             {

@@ -135,6 +135,7 @@ outbox_events = Table(
     Column("payload", _Json, nullable=True),
     Column("dispatched", Boolean, nullable=False, server_default=false()),
     Index("ix_outbox_events_dispatched", "dispatched", "seq"),
+    Index("ix_outbox_events_account_date", "account_ref", "business_date"),
 )
 
 system_state = Table(

@@ -44,10 +44,16 @@ def upgrade() -> None:
     # The end of day's selection of accounts with something due soon reads unpaid rows by
     # account; the journal's (account_ref, business_date) index serves "touched today".
     op.create_index("ix_obligations_original_due_date", "obligations", ["original_due_date"])
+    # "Something happened on this account today" (and the bureau's special transactions) reads
+    # the outbox by account and date.
+    op.create_index(
+        "ix_outbox_events_account_date", "outbox_events", ["account_ref", "business_date"]
+    )
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_index("ix_outbox_events_account_date", "outbox_events")
     op.drop_index("ix_obligations_original_due_date", "obligations")
     op.drop_table("penalty_pending")
     with op.batch_alter_table("obligations") as batch:
