@@ -27,7 +27,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
@@ -81,6 +81,20 @@ def _obligation_fields(cls: type) -> tuple[str, ...]:
         for f in dataclasses.fields(cls)
         if f.name in OBLIGATION_FIELDS and hints[f.name] == tuple[Obligation, ...]
     )
+
+
+_ROW_KEY = and_(
+    obligations.c.account_id == bindparam("a"),
+    obligations.c.field == bindparam("f"),
+    obligations.c.ref == bindparam("r"),
+)
+_ROW_VALUES = tuple(c.name for c in obligations.c if c.name not in ("account_id", "field", "ref"))
+_DELETE_ROW = delete(obligations).where(_ROW_KEY)
+_UPDATE_ROW = (
+    update(obligations)
+    .where(_ROW_KEY)
+    .values({name: bindparam(f"v_{name}") for name in _ROW_VALUES})
+)
 
 
 def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]]) -> Any:
@@ -164,6 +178,8 @@ class AccountRepository:
         self.types = dict(types)
         self._versions: dict[str, int] = {}
         self._folded: set[str] = set()
+        # The obligation rows as read, so a save writes only the rows that changed.
+        self._rows: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -206,6 +222,7 @@ class AccountRepository:
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
         for r in rows:
             grouped[r.field].append(_obligation_from_row(r))
+        self._rows[account] = {(r.field, r.ref): dict(r._mapping) for r in rows}
         state = decode(cls, {**document, **{f: [] for f in grouped}})
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
@@ -270,9 +287,30 @@ class AccountRepository:
                 delete(penalty_pending).where(penalty_pending.c.account_id == account)
             )
             self._folded.discard(account)
-        self.conn.execute(delete(obligations).where(obligations.c.account_id == account))
-        if rows:
-            self.conn.execute(insert(obligations), rows)
+        self._write_rows(account, rows)
+
+    def _write_rows(self, account: str, rows: list[dict[str, Any]]) -> None:
+        """Bring the account's obligation rows to ``rows``, touching only those that differ."""
+        old = self._rows.pop(account, None)
+        if old is None:
+            self.conn.execute(delete(obligations).where(obligations.c.account_id == account))
+            if rows:
+                self.conn.execute(insert(obligations), rows)
+            return
+        new = {(r["field"], r["ref"]): r for r in rows}
+        gone = [{"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new]
+        if gone:
+            self.conn.execute(_DELETE_ROW, gone)
+        changed = [
+            {**{f"v_{k}": r[k] for k in _ROW_VALUES}, "a": account, "f": r["field"], "r": r["ref"]}
+            for key, r in new.items()
+            if key in old and old[key] != r
+        ]
+        if changed:
+            self.conn.execute(_UPDATE_ROW, changed)
+        added = [r for key, r in new.items() if key not in old]
+        if added:
+            self.conn.execute(insert(obligations), added)
 
     def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         cls: type = type(state)
