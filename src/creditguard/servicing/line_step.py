@@ -51,6 +51,16 @@ def logged(line: Line, op: LineOp) -> Line:
     history = line.history
     if op.op == "accrue" and history and history[-1].op == "accrue":
         history = history[:-1]
+    elif op.op == "penalty":
+        # Likewise a penalty joins the same statement's penalty in the trailing run of
+        # penalty-only ops (penalties on different statements commute).
+        i = len(history)
+        while i > 0 and history[i - 1].op == "penalty":
+            i -= 1
+            if history[i].ref == op.ref:
+                op = replace(op, amount=history[i].amount + op.amount)
+                history = (*history[:i], *history[i + 1 :])
+                break
     return replace(line, history=(*history, op), last_date=max(line.last_date, op.on))
 
 

@@ -31,8 +31,24 @@ __all__ = ["apply_booking", "apply_op", "rederive"]
 
 
 def _logged(loan: Loan, op: LoanOp) -> Loan:
-    """``loan`` with ``op`` appended to its history and dated by it."""
-    return replace(loan, history=(*loan.history, op), last_date=op.on)
+    """``loan`` with ``op`` appended to its history and dated by it.
+
+    A penalty is folded into the same installment's penalty in the trailing run of penalty-only
+    ops: nothing else happened in between and penalties on different installments commute, so
+    re-deriving gives the same loan, and a delinquent loan's log grows with its commands, not
+    with its days.
+    """
+    history = loan.history
+    if op.kind == PENALTY:
+        i = len(history)
+        while i > 0 and history[i - 1].kind == PENALTY:
+            i -= 1
+            if history[i].ref == op.ref:
+                merged = replace(op, amount=history[i].amount + op.amount)
+                return replace(
+                    loan, history=(*history[:i], *history[i + 1 :], merged), last_date=op.on
+                )
+    return replace(loan, history=(*history, op), last_date=op.on)
 
 
 def apply_booking(loan: Loan, on: date) -> Outcome[Loan]:
