@@ -46,34 +46,34 @@ def test_band_a_limit_by_hand() -> None:
 
 
 def test_dti_room_binds_by_hand() -> None:
-    # Score 615 → band B. Income 8000.00, debts 3500.00 (DTI 0.4375 ≤ 0.5):
+    # Score 590 → band B. Income 8000.00, debts 3500.00 (DTI 0.4375 ≤ 0.5):
     #   2 × 8000 = 16000.00; room (4000 − 3500) / 0.10 = 5000.00 → limit 5000.00.
-    d = decide(POLICY, Applicant(615, 800_000, 350_000))
+    d = decide(POLICY, Applicant(590, 800_000, 350_000))
     assert (d.approved, d.band, d.limit) == (True, "B", 500_000)
     # Debts 3950.00: room 50 / 0.10 = 500.00, exactly the minimum limit → still approved.
-    assert decide(POLICY, Applicant(615, 800_000, 395_000)).limit == 50_000
+    assert decide(POLICY, Applicant(590, 800_000, 395_000)).limit == 50_000
     # Debts 3960.00: room 400.00 < 500.00 → declined for capacity.
-    d = decide(POLICY, Applicant(615, 800_000, 396_000))
+    d = decide(POLICY, Applicant(590, 800_000, 396_000))
     assert not d.approved and d.limit == 0 and d.annual_rate is None
     assert [r.code for r in d.reasons] == ["CAPACITY_LOW"]
 
 
 def test_limit_rounds_down_to_the_step() -> None:
-    # Score 600 → band C (×1). Income 3333.33 → 3333.33 → rounded down to 3300.00.
-    d = decide(POLICY, Applicant(600, 333_333, 0))
+    # Score 570 → band C (×1). Income 3333.33 → 3333.33 → rounded down to 3300.00.
+    d = decide(POLICY, Applicant(570, 333_333, 0))
     assert (d.band, d.limit, d.annual_rate) == ("C", 330_000, Decimal("0.1460"))
 
 
 def test_band_boundaries_are_inclusive() -> None:
-    assert decide(POLICY, Applicant(640, 1_000_000)).band == "A"
-    assert decide(POLICY, Applicant(639.99, 1_000_000)).band == "B"
-    d = decide(POLICY, Applicant(559.99, 1_000_000))
+    assert decide(POLICY, Applicant(600, 1_000_000)).band == "A"
+    assert decide(POLICY, Applicant(599.99, 1_000_000)).band == "B"
+    d = decide(POLICY, Applicant(539.99, 1_000_000))
     assert [r.code for r in d.reasons] == ["SCORE_LOW"]
 
 
 def test_every_applicable_reason_is_listed_with_score_reasons() -> None:
-    # Income 1500.00 < 2000.00; DTI 1000/1500 = 0.67 > 0.5; score 550 < 560.
-    d = decide(POLICY, Applicant(550, 150_000, 100_000, score_reasons=("duration_in_month",)))
+    # Income 1500.00 < 2000.00; DTI 1000/1500 = 0.67 > 0.5; score 530 < 540.
+    d = decide(POLICY, Applicant(530, 150_000, 100_000, score_reasons=("duration_in_month",)))
     assert not d.approved
     assert [r.code for r in d.reasons] == ["INCOME_LOW", "DTI_HIGH", "SCORE_LOW"]
     assert d.score_reasons == ("duration_in_month",)

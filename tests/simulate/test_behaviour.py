@@ -12,11 +12,12 @@ N = 50_000
 
 def _plan(reminded: bool, employed: bool = True, seed: int = 3) -> bh.PayPlan:
     rng = np.random.default_rng(seed)
+    # The employed hold a year of savings: no cash squeeze (0.10 × e^−24), forgetting only.
     return bh.plan_payments(
         forgetfulness=np.full(N, 0.3),
         min_payer=np.zeros(N, dtype=np.bool_),
         employed=np.full(N, employed),
-        savings_left=np.zeros(N),
+        savings_left=np.full(N, 12.0 if employed else 0.0),
         reminded=np.full(N, reminded),
         is_line=True,
         params=Behaviour(),
@@ -48,7 +49,7 @@ def test_shock_raises_job_losses() -> None:
                                  np.random.default_rng(1))  # fmt: skip
     shock, _ = bh.employment_step(employed, stability, np.ones(N), 3.0, Behaviour(),
                                   np.random.default_rng(1))  # fmt: skip
-    # Hazard 0.008 × (1.5 − 0.5) = 0.8% a month, tripled to 2.4% under the shock.
+    # Hazard 0.008 × exp(3 × (0.5 − 0.5)) = 0.8% a month, tripled to 2.4% under the shock.
     assert abs((~calm).mean() - 0.008) < 0.002
     assert abs((~shock).mean() - 0.024) < 0.003
 

@@ -49,9 +49,16 @@ class Outage:
 
 @dataclass(frozen=True)
 class Behaviour:
-    """Behaviour parameters for the four causes of overdue (see :mod:`behaviour`)."""
+    """Behaviour parameters for the four causes of overdue (see :mod:`behaviour`).
+
+    ``base_job_loss`` is the monthly hazard at income stability 0.5, scaled by
+    ``exp(job_loss_slope × (0.5 − stability))``; ``squeeze_rate`` is the chance a bill meets a
+    cash squeeze when the borrower has no savings left (``× exp(−savings / 0.5 month)``).
+    Both new keys default to the calibrated values, so older scenario files still load.
+    """
 
     base_job_loss: float = 0.008
+    job_loss_slope: float = 3.0
     reemployment: float = 0.30
     spend_rate: float = 1.0
     utilisation_creep: float = 0.04
@@ -60,6 +67,7 @@ class Behaviour:
     min_payer_share: float = 0.15
     prepay_rate: float = 0.03
     bill_installment_rate: float = 0.05
+    squeeze_rate: float = 0.10
 
 
 @dataclass(frozen=True)

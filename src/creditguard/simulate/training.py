@@ -25,7 +25,8 @@ and the cash loan), and the cash loan's month-end balance (cash-loan use).
 months), splits by *account* (no account in both train and holdout) and fits
 :class:`creditguard.risk.early_warning.EarlyWarningModel`, reporting the holdout AUC.
 
-Regenerate the shipped card (about 10 minutes on a 2-core machine)::
+Regenerate the shipped card (1,200 borrowers × 12 months: 18 minutes on a busy 2-core
+machine; ``--reuse`` with an existing ``--db`` refits in seconds)::
 
     creditguard model fit-onboarding-card --out src/creditguard/simulate/onboarding_card.json
 """
@@ -217,9 +218,11 @@ def stratified_split(
 def _card() -> Scorecard:
     """The onboarding card's settings: the policy's scale (600 at 50:1, 20 PDO).
 
-    Coarse on purpose: a few hundred borrowers and a weak observable signal (see the module
-    docstring) overfit with finer bins; at most 3 bins of at least 10% of rows, and features
-    below IV 0.02 left out, gave the best mean holdout AUC over 20 stratified splits.
+    Coarse on purpose: the training run holds ~1,200 borrowers and ~90 bads. At most 3 bins of
+    at least 10% of rows, features below IV 0.02 left out. Checked against finer settings on
+    independent data (:func:`creditguard.simulate.behaviour.sketch_worst_dpd` labels; cards
+    fitted on 8 samples of 1,200, each tested on 20,000 fresh applicants): mean AUC 0.683
+    here, 0.684 with 4 bins of 8%, 0.683 with 5 bins of 5% — finer bins buy nothing.
     """
     return Scorecard(
         base_score=600.0,
