@@ -98,7 +98,11 @@ def test_sigkill_anywhere_then_rerun_equals_uncrashed_run(tmp_path: Path) -> Non
     shutil.copy(seed_db, reference)
     assert _run(f"sqlite:///{reference}", 0) == 0
     expected = _state(f"sqlite:///{reference}")
-    assert expected["system_state"]  # the business date moved on
+    seed = _state(f"sqlite:///{seed_db}")
+    # The reference run did the work: 02-01 … 02-20 closed, one eod_runs row a day, and the
+    # business date moved on.
+    assert len(expected["eod_runs"]) - len(seed["eod_runs"]) == 20
+    assert expected["system_state"] != seed["system_state"]
 
     rng = random.Random(20261128)
     # About 4 hook points a day over 20 days: kill at random points, rerun until done.

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy import event as sa_event
 
 from creditguard.servicing import end_of_day
 from creditguard.servicing.service import ACCOUNT_TYPES
@@ -47,15 +46,8 @@ SCENARIO = SimScenario(
 )
 
 
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")  # throwaway databases need no fsync
-    cursor.close()
-
-
 def _simulate(tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch, reference: bool) -> Engine:
-    engine = connect(f"sqlite:///{tmp / name}.sqlite")
-    sa_event.listen(engine, "connect", _no_sync)
+    engine = connect(f"sqlite:///{tmp / name}.sqlite", durable=False)
     with monkeypatch.context() as m:
         eod = partial(end_of_day.run_end_of_day, reference=reference)
         m.setattr(sim_run, "run_end_of_day", eod)

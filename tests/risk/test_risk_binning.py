@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -188,7 +189,13 @@ def test_round_trip_through_dict() -> None:
 
 # -- optbinning as the oracle -------------------------------------------------------------------
 
-optbinning = pytest.importorskip("optbinning")
+
+@pytest.fixture(name="optbinning")
+def _optbinning() -> Any:
+    """The oracle, from the `peers` dependency group; only the oracle tests need it."""
+    return pytest.importorskip("optbinning")
+
+
 # optbinning's own binning table trips a pandas deprecation warning; not ours to fix.
 oracle_warning = pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype")
 
@@ -201,7 +208,7 @@ def _oracle_cases(german, taiwan):  # type: ignore[no-untyped-def]
 
 @oracle_warning
 @pytest.mark.parametrize("trend", ["ascending", "descending", "peak", "valley"])
-def test_iv_at_least_optbinning_on_same_prebins_numeric(german, taiwan, trend) -> None:  # type: ignore[no-untyped-def]
+def test_iv_at_least_optbinning_on_same_prebins_numeric(german, taiwan, trend, optbinning) -> None:  # type: ignore[no-untyped-def]
     checked = 0
     for name, s, y in _oracle_cases(german, taiwan):
         if not s.dtype.is_numeric():
@@ -224,7 +231,7 @@ def test_iv_at_least_optbinning_on_same_prebins_numeric(german, taiwan, trend) -
 
 @oracle_warning
 @pytest.mark.parametrize("trend", ["ascending", "descending"])
-def test_iv_at_least_optbinning_with_max_pvalue(german, taiwan, trend) -> None:  # type: ignore[no-untyped-def]
+def test_iv_at_least_optbinning_with_max_pvalue(german, taiwan, trend, optbinning) -> None:  # type: ignore[no-untyped-def]
     # Same pre-bins, same adjacent-bin z-test (optbinning's max_pvalue_policy="consecutive").
     checked = 0
     for name, s, y in _oracle_cases(german, taiwan):
@@ -251,7 +258,7 @@ def test_iv_at_least_optbinning_with_max_pvalue(german, taiwan, trend) -> None: 
 
 
 @oracle_warning
-def test_iv_at_least_optbinning_categorical(german) -> None:  # type: ignore[no-untyped-def]
+def test_iv_at_least_optbinning_categorical(german, optbinning) -> None:  # type: ignore[no-untyped-def]
     frame, y = german
     checked = 0
     for name in frame.columns:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from creditguard.reporting.analytics import portfolio_tables
 from creditguard.reporting.report_html import write_tables
@@ -35,15 +34,8 @@ SCENARIO = SimScenario(
 )
 
 
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")  # a throwaway test database needs no fsync
-    cursor.close()
-
-
 def _run(path: Path, *, batch: bool) -> tuple[SimulationResult, Engine]:
-    engine = connect(f"sqlite:///{path}")
-    event.listen(engine, "connect", _no_sync)
+    engine = connect(f"sqlite:///{path}", durable=False)
     return simulate(SCENARIO, engine, batch=batch), engine
 
 

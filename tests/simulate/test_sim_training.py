@@ -13,13 +13,11 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy import event as sa_event
 from typer.testing import CliRunner
 
 from creditguard.ledger.chart import GL
@@ -76,12 +74,6 @@ runner = CliRunner()
 Trained = tuple[CardTraining, Engine, Path]
 
 
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")  # a throwaway test database needs no fsync
-    cursor.close()
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """The tiny run, simulated once per test session even across xdist workers.
@@ -96,8 +88,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     d.mkdir(exist_ok=True)
     with open(d / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        engine = connect(f"sqlite:///{d / 'ttd.sqlite'}")
-        sa_event.listen(engine, "connect", _no_sync)
+        engine = connect(f"sqlite:///{d / 'ttd.sqlite'}", durable=False)
         done = d / "done"
         res = train_onboarding_card(
             engine, TINY, out=d / "card.json", simulate_first=not done.exists()
@@ -169,7 +160,6 @@ def test_card_artifact_uses_only_observable_columns(trained: Trained) -> None:
     # Fitted on the stratified 70 %, evaluated on the other 30 % (18 of 60).
     assert card.metrics_["holdout_n"] == 18 and card.training_["n_rows"] == 42
     assert card.metrics_["holdout_bad"] + card.training_["n_bad"] == res.sample["bad"].sum()
-    assert 0.0 <= card.metrics_["holdout_auc"] <= 1.0
 
 
 def test_refit_from_the_database_reproduces_the_card(trained: Trained, tmp_path: Path) -> None:
@@ -223,7 +213,7 @@ def test_early_warning_on_simulator_output(trained: Trained) -> None:
     # Six months, horizon three: as-of months January to March only.
     assert set(fit.panel.get_column("as_of").to_list()) <= {"2026-01", "2026-02", "2026-03"}
     m = fit.metrics
-    assert m["holdout_bad"] > 0 and 0.0 <= m["holdout_auc"] <= 1.0
+    assert m["holdout_bad"] > 0
     # 60 accounts with 1–3 months of history each: one holdout (~53 rows, ~10 bads) is noisy
     # (AUC 0.67–0.91 over split seeds 0–9), so the check is the mean over those ten splits:
     # measured 0.747; a model no better than chance would average 0.5.

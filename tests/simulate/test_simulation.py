@@ -14,7 +14,6 @@ from typing import Any
 import polars as pl
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy import event as sa_event
 
 from creditguard.reporting.analytics import portfolio_tables
 from creditguard.reporting.report_html import write_tables
@@ -44,15 +43,8 @@ BASE = SimScenario(
 Run = tuple[SimulationResult, Engine]
 
 
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")  # a throwaway test database needs no fsync
-    cursor.close()
-
-
 def _run(tmp: Path, name: str, scenario: SimScenario) -> Run:
-    engine = connect(f"sqlite:///{tmp / name}.sqlite")
-    sa_event.listen(engine, "connect", _no_sync)
+    engine = connect(f"sqlite:///{tmp / name}.sqlite", durable=False)
     return simulate(scenario, engine), engine
 
 
@@ -102,7 +94,6 @@ def test_shock_raises_the_overdue_rate(runs: dict[str, Run]) -> None:
     base, shock = m1(runs["base"][1]), m1(runs["shock"][1])
     # A 15× job-loss hazard from month 1: borrowers without income stop paying. Pooled over
     # the months, the shocked portfolio has more M1+ account-months than the calm one.
-    assert shock > base
     assert shock >= base + 5
 
 

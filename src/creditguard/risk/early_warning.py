@@ -30,8 +30,10 @@ from creditguard.risk import metrics
 from creditguard.risk.scorecard import (
     DEFAULT_PROTECTED_TERMS,
     DEFAULT_PROXY_COLUMNS,
+    check_target,
     frame_sha256,
-    protected_columns,
+    read_artifact,
+    refuse_protected,
 )
 
 __all__ = [
@@ -307,22 +309,10 @@ class EarlyWarningModel:
         """Train on numeric features ``x`` and the 0/1 target (1 = 30+ DPD within 3 months)."""
         if x.height == 0 or x.width == 0:
             raise InputError("data", "no rows or no feature columns")
-        ya = np.asarray(y)
-        if ya.shape != (x.height,) or not np.isin(ya, (0, 1)).all():
-            raise InputError("target", "must be 0/1 (1 = bad), one value per row")
-        if ya.sum() in (0, ya.size):
-            raise InputError("target", "needs both goods (0) and bads (1)")
-        found = protected_columns(x.columns, self.protected_terms, self.proxy_columns)
-        refused = [c for c in found if not self.allow_protected.get(c, "").strip()]
-        if refused:
-            raise InputError(
-                refused[0],
-                "受保护属性或其代理变量不得作为模型输入 / protected attribute or proxy may not be "
-                "a model input",
-            )
-        self.protected_overrides_ = [
-            {"column": c, "reason": self.allow_protected[c]} for c in found
-        ]
+        ya = check_target(y, x.height)
+        self.protected_overrides_ = refuse_protected(
+            x.columns, self.protected_terms, self.proxy_columns, self.allow_protected
+        )
         unknown = [c for c in self.monotone if c not in x.columns]
         self.features_ = list(x.columns)
         for c in self.features_:
@@ -419,14 +409,7 @@ class EarlyWarningModel:
     @classmethod
     def from_json(cls, text: str) -> EarlyWarningModel:
         """Load an artifact written by :meth:`to_json`."""
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError("model", f"not valid JSON ({exc.msg})") from exc
-        if not isinstance(doc, dict) or doc.get("format") != ARTIFACT_FORMAT:
-            raise InputError("model", f"not a {ARTIFACT_FORMAT} artifact")
-        if doc.get("version") != ARTIFACT_VERSION:
-            raise InputError("model", f"unsupported version {doc.get('version')!r}")
+        doc = read_artifact(text, "model", ARTIFACT_FORMAT, ARTIFACT_VERSION)
         s = dict(doc["settings"])
         s["names"] = {k: (v[0], v[1]) for k, v in s["names"].items()}
         m = cls(**s)

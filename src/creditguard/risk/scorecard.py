@@ -39,8 +39,11 @@ __all__ = [
     "DEFAULT_PROXY_COLUMNS",
     "Reason",
     "Scorecard",
+    "check_target",
     "frame_sha256",
     "protected_columns",
+    "read_artifact",
+    "refuse_protected",
 ]
 
 ARTIFACT_FORMAT = "creditguard.scorecard"
@@ -160,7 +163,8 @@ def _screening_rows(y: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64
     return np.sort(np.concatenate(parts))
 
 
-def _check_target(y: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
+def check_target(y: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
+    """The 0/1 target (1 = bad) as int64: one value per row, no missing, both classes."""
     ya = np.asarray(y)
     if ya.shape != (n,):
         raise InputError("target", f"needs one value per row ({n}), got shape {ya.shape}")
@@ -172,6 +176,38 @@ def _check_target(y: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
     if yi.sum() in (0, n):
         raise InputError("target", "needs both goods (0) and bads (1)")
     return yi
+
+
+def refuse_protected(
+    columns: Sequence[str],
+    terms: Sequence[str],
+    proxies: Sequence[str],
+    allow: Mapping[str, str],
+) -> list[dict[str, str]]:
+    """Refuse protected attributes and their proxies among ``columns`` unless ``allow`` gives a
+    reason for each; return the recorded overrides (PIPL Art. 24, fairness)."""
+    found = protected_columns(columns, terms, proxies)
+    refused = [c for c in found if not allow.get(c, "").strip()]
+    if refused:
+        raise InputError(
+            refused[0],
+            "受保护属性或其代理变量不得作为模型输入 / protected attribute or proxy may not be "
+            "a model input (exclude it, or override with a recorded reason)",
+        )
+    return [{"column": c, "reason": allow[c]} for c in found]
+
+
+def read_artifact(text: str, what: str, fmt: str, version: int) -> dict[str, Any]:
+    """The JSON document of a model artifact, checked for its format and version."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(what, f"not valid JSON ({exc.msg})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise InputError(what, f"not a {fmt} artifact")
+    if doc.get("version") != version:
+        raise InputError(what, f"unsupported version {doc.get('version')!r}")
+    return doc
 
 
 class Scorecard:
@@ -288,15 +324,9 @@ class Scorecard:
     # -- fitting -----------------------------------------------------------------------------
 
     def _check_protected(self, columns: Sequence[str]) -> list[dict[str, str]]:
-        found = protected_columns(columns, self.protected_terms, self.proxy_columns)
-        refused = [c for c in found if not self.allow_protected.get(c, "").strip()]
-        if refused:
-            raise InputError(
-                refused[0],
-                "受保护属性或其代理变量不得作为模型输入 / protected attribute or proxy may not be "
-                "a model input (exclude it, or override with a recorded reason)",
-            )
-        return [{"column": c, "reason": self.allow_protected[c]} for c in found]
+        return refuse_protected(
+            columns, self.protected_terms, self.proxy_columns, self.allow_protected
+        )
 
     def _logit(
         self,
@@ -325,7 +355,7 @@ class Scorecard:
             raise InputError("data", "no rows")
         if x.width == 0:
             raise InputError("data", "no feature columns")
-        yi = _check_target(y, x.height)
+        yi = check_target(y, x.height)
         self.protected_overrides_ = self._check_protected(x.columns)
         self.training_ = {
             "sha256": frame_sha256(x, yi),
@@ -537,7 +567,7 @@ class Scorecard:
 
     def score(self, x: pl.DataFrame, y: npt.ArrayLike) -> float:
         """AUC on ``(x, y)`` (scikit-learn's ``score`` is a quality metric)."""
-        return metrics.auc(_check_target(y, x.height), self.predict_proba(x)[:, 1])
+        return metrics.auc(check_target(y, x.height), self.predict_proba(x)[:, 1])
 
     def reasons(self, x: pl.DataFrame, top_n: int = 3) -> list[list[Reason]]:
         """Per row, up to ``top_n`` reasons: features that lost most points vs their best bin."""
@@ -607,14 +637,7 @@ class Scorecard:
     @classmethod
     def from_json(cls, text: str) -> Scorecard:
         """Load an artifact written by :meth:`to_json`; scores come back identical."""
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError("card", f"not valid JSON ({exc.msg})") from exc
-        if not isinstance(doc, dict) or doc.get("format") != ARTIFACT_FORMAT:
-            raise InputError("card", f"not a {ARTIFACT_FORMAT} artifact")
-        if doc.get("version") != ARTIFACT_VERSION:
-            raise InputError("card", f"unsupported version {doc.get('version')!r}")
+        doc = read_artifact(text, "card", ARTIFACT_FORMAT, ARTIFACT_VERSION)
         s = dict(doc["settings"])
         s["c"] = math.inf if s["c"] is None else s["c"]
         sc = cls(**s)

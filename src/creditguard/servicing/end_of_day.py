@@ -39,7 +39,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     tuple_,
@@ -67,7 +66,13 @@ from creditguard.store.overdue_tables import (
     penalty_pending,
     penalty_state,
 )
-from creditguard.store.servicing_tables import accounts, obligations, products
+from creditguard.store.servicing_tables import (
+    COMPONENTS,
+    accounts,
+    obligations,
+    products,
+    unpaid,
+)
 from creditguard.store.tables import journal_entries, outbox_events
 from creditguard.store.uow import UnitOfWork, transact
 
@@ -100,7 +105,6 @@ _STATUS_COLUMNS = (
     "restructured_class",
     "early_warning",
 )
-_COMPONENTS = ("principal", "interest", "fee", "penalty")
 _STATUS_COUNTER = {"frozen": "frozen", "closed": "closed"}
 
 
@@ -285,9 +289,6 @@ def _servicing_due(conn: Connection, on: date) -> list[str]:
         if kind == "revolving":
             statement_days[name] = int(dict(definition).get("statement_day", 1))
     statement_products = [n for n, d in statement_days.items() if d == on.day]
-    unpaid_principal = (
-        obligations.c.due_principal - obligations.c.paid_principal - obligations.c.waived_principal
-    )
     due: set[str] = set()
     if statement_products:
         due.update(
@@ -304,7 +305,7 @@ def _servicing_due(conn: Connection, on: date) -> list[str]:
                 .join(accounts, accounts.c.account_id == obligations.c.account_id)
                 .where(accounts.c.kind == "line")
                 .where(obligations.c.due_date < on)
-                .where(unpaid_principal > 0)
+                .where(unpaid("principal") > 0)
                 .distinct()
             ).scalars()
         )
@@ -369,13 +370,7 @@ def _overdue_chunk(
     return dict(counts)
 
 
-_UNPAID = sum(
-    (
-        obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
-        for c in ("principal", "interest", "fee", "penalty")
-    ),
-    start=literal(0),
-)
+_UNPAID = unpaid()
 
 
 _QUIET_STATUS = and_(
@@ -546,7 +541,7 @@ def _load_frames(
             "minimum": int(r.minimum),
         }
         for side in ("due", "paid", "waived"):
-            for c in _COMPONENTS:
+            for c in COMPONENTS:
                 rec[f"{side}_{c}"] = int(getattr(r, f"{side}_{c}"))
         for c in PENALTY_COLUMNS:
             value = getattr(r, c)
@@ -593,7 +588,7 @@ def _line_minimums(
                 if step_due is not None:
                     uncovered[rec["ref"]] = (step_due, step_left)
         for rec in by_account[account]:
-            settled = sum(rec[f"paid_{c}"] + rec[f"waived_{c}"] for c in _COMPONENTS)
+            settled = sum(rec[f"paid_{c}"] + rec[f"waived_{c}"] for c in COMPONENTS)
             found = uncovered.get(rec["ref"])
             if found is None:
                 rec["minimum"] = settled

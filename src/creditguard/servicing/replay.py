@@ -16,7 +16,6 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
-from sqlalchemy import event as sa_event
 
 from creditguard.calendar import month_end
 from creditguard.money import format_amount
@@ -54,19 +53,12 @@ def replay(scenario: Scenario, *, db_url: str | None = None) -> dict[str, Any]:
         finally:
             engine.dispose()  # its pooled connections would outlive the call otherwise
     with tempfile.TemporaryDirectory(prefix="creditguard-replay-") as tmp:
-        engine = connect(f"sqlite:///{Path(tmp) / 'replay.sqlite'}")
+        engine = connect(f"sqlite:///{Path(tmp) / 'replay.sqlite'}", durable=False)
         # A throwaway database needs no fsync per commit: the replay is rerun, not recovered.
-        sa_event.listen(engine, "connect", _no_sync)
         try:
             return replay_on(engine, scenario)
         finally:
             engine.dispose()
-
-
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")
-    cursor.close()
 
 
 def replay_on(engine: Engine, scenario: Scenario) -> dict[str, Any]:

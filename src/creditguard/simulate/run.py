@@ -35,14 +35,13 @@ from creditguard.simulate import behaviour as bh
 from creditguard.simulate.population import draw_population, onboard
 from creditguard.simulate.scenario import SimScenario
 from creditguard.store.migrate import upgrade
-from creditguard.store.servicing_tables import accounts, obligations
+from creditguard.store.servicing_tables import accounts, obligations, settled, unpaid
 from creditguard.store.tables import outbox_events
 
 __all__ = ["SimulationResult", "scenario_markers", "simulate"]
 
 ACTOR = "simulator"
 COLLECTIONS_REACH = 90  # days
-_COMPONENTS = ("principal", "interest", "fee", "penalty")
 
 
 @dataclass
@@ -86,24 +85,16 @@ def _outage_on(scenario: SimScenario, day: date) -> date | None:
 
 def _due_frame(engine: Engine, day: date) -> pl.DataFrame:
     """Per account: owed now (fallen due, unpaid), unpaid minimum, due today, principal left."""
-    unpaid = sum(
-        obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
-        for c in _COMPONENTS
-    )
-    principal = (
-        obligations.c.due_principal - obligations.c.paid_principal - obligations.c.waived_principal
-    )
-    paid = sum(obligations.c[f"paid_{c}"] + obligations.c[f"waived_{c}"] for c in _COMPONENTS)
     with engine.connect() as conn:
         rows = conn.execute(
             select(
                 obligations.c.account_id,
                 obligations.c.due_date,
                 obligations.c.original_due_date,
-                unpaid.label("unpaid"),  # type: ignore[union-attr]
-                principal.label("principal"),
-                (obligations.c.minimum - paid).label("min_left"),
-            ).where(obligations.c.field != "plans")
+                unpaid().label("unpaid"),
+                unpaid("principal").label("principal"),
+                (obligations.c.minimum - settled()).label("min_left"),
+            )
         ).all()
     schema = {
         "account": pl.String,

@@ -33,12 +33,16 @@ from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
 from creditguard.store.overdue_tables import penalty_pending
-from creditguard.store.servicing_tables import accounts, borrowers, obligations, products
+from creditguard.store.servicing_tables import (
+    COMPONENTS,
+    accounts,
+    borrowers,
+    obligations,
+    products,
+)
 from creditguard.store.tables import system_state
 
 __all__ = ["AccountRepository", "ConcurrentUpdate", "UnknownAccount"]
-
-_COMPONENTS = ("principal", "interest", "fee", "penalty")
 
 
 def principal_balance(state: Any) -> int:
@@ -145,14 +149,14 @@ def _obligation_row(
     }
     for side in ("due", "paid", "waived"):
         amounts: Amounts = getattr(ob, side)
-        for c in _COMPONENTS:
+        for c in COMPONENTS:
             row[f"{side}_{c}"] = getattr(amounts, c)
     return row
 
 
 def _obligation_from_row(row: Any) -> Obligation:
     def amounts(side: str) -> Amounts:
-        return Amounts(*(int(getattr(row, f"{side}_{c}")) for c in _COMPONENTS))
+        return Amounts(*(int(getattr(row, f"{side}_{c}")) for c in COMPONENTS))
 
     return Obligation(
         ref=row.ref,

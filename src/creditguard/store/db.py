@@ -70,20 +70,24 @@ def resolve_url(url: str | None = None) -> str:
     )
 
 
-def connect(url: str | None = None, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` (see :func:`resolve_url`), configured as the module docstring says."""
+def connect(url: str | None = None, *, echo: bool = False, durable: bool = True) -> Engine:
+    """An engine for ``url`` (see :func:`resolve_url`), configured as the module docstring says.
+
+    ``durable=False`` (SQLite only) skips the fsync at commit: for throwaway databases — a
+    replay's, a test's — where losing the last commits on a power cut costs nothing.
+    """
     resolved = resolve_url(url)
     backend = make_url(resolved).get_backend_name()
     if backend == "sqlite":
         engine = create_engine(resolved, echo=echo, json_serializer=canonical_json)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, durable=durable)
         return engine
     if backend == "postgresql":
         return create_engine(resolved, echo=echo, json_serializer=canonical_json)
     raise InputError("db", f"unsupported database backend {backend!r}")  # pragma: no cover
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, durable: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Disable pysqlite's implicit BEGIN; _on_begin emits our own.
@@ -93,6 +97,8 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=OFF")
         finally:
             cursor.close()
 

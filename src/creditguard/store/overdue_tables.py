@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from creditguard.overdue.penalty import STATE_COLUMNS
 from creditguard.store.tables import metadata
 
 __all__ = [
@@ -38,15 +39,8 @@ __all__ = [
 ]
 
 _Json = JSON().with_variant(JSONB(), "postgresql")
-PENALTY_COLUMNS = (
-    "pen_run_base",
-    "pen_run_num",
-    "pen_run_booked",
-    "pen_pending_num",
-    "pen_charged",
-    "ceiling_num",
-    "other_overdue_charged",
-)
+# The penalty kernel's accrual state plus what else was charged for overdue days (the ceiling).
+PENALTY_COLUMNS = (*STATE_COLUMNS, "other_overdue_charged")
 
 account_status = Table(
     "account_status",

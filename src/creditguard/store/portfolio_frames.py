@@ -54,7 +54,7 @@ def load_frames(engine: Engine) -> StoreFrames:
                 obligations.c.due_principal,
                 obligations.c.due_interest,
                 obligations.c.due_fee,
-            ).where(obligations.c.field != "plans")
+            )
         ).all()
     return StoreFrames(
         months=pl.DataFrame(

@@ -9,6 +9,8 @@ never both save from the same read (optimistic check on top of the row lock).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -20,12 +22,24 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    literal,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
 
 from creditguard.store.tables import metadata
 
-__all__ = ["accounts", "borrowers", "obligations", "products"]
+__all__ = [
+    "COMPONENTS",
+    "accounts",
+    "borrowers",
+    "obligations",
+    "products",
+    "settled",
+    "unpaid",
+]
+
+COMPONENTS = ("principal", "interest", "fee", "penalty")
 
 _Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -103,3 +117,23 @@ obligations = Table(
     Index("ix_obligations_due_date", "due_date"),
     Index("ix_obligations_original_due_date", "original_due_date"),
 )
+
+
+def unpaid(*components: str) -> ColumnElement[Any]:
+    """SQL for an obligation row's due − paid − waived, summed over ``components`` (all four
+    when none are named): the one definition of "unpaid" every store reader uses."""
+    return sum(
+        (
+            obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
+            for c in components or COMPONENTS
+        ),
+        start=literal(0),
+    )
+
+
+def settled() -> ColumnElement[Any]:
+    """SQL for an obligation row's paid + waived over all components."""
+    return sum(
+        (obligations.c[f"paid_{c}"] + obligations.c[f"waived_{c}"] for c in COMPONENTS),
+        start=literal(0),
+    )
