@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from creditguard.money import InputError
 
-__all__ = ["GL", "GLSpec", "GLType", "Side", "gl_from_code"]
+__all__ = ["GL", "RECEIVABLES", "GLSpec", "GLType", "Side", "gl_from_code"]
 
 
 class Side(StrEnum):
@@ -167,6 +167,16 @@ _SPECS: dict[GL, GLSpec] = {
         "Memo contra of OFF_BALANCE, so memo entries balance; the pair always nets to zero.",
     ),
 }
+
+
+# What a borrower owes on the balance sheet, in the order a write-off moves it to the loss.
+RECEIVABLES: tuple[GL, ...] = (
+    GL.PRINCIPAL_CURRENT,
+    GL.PRINCIPAL_OVERDUE,
+    GL.INTEREST_RECEIVABLE,
+    GL.FEE_RECEIVABLE,
+    GL.PENALTY_RECEIVABLE,
+)
 
 
 def gl_from_code(code: str, field: str = "gl") -> GL:

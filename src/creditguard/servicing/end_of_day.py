@@ -45,7 +45,7 @@ from sqlalchemy import (
     update,
 )
 
-from creditguard.ledger.chart import GL
+from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError
 from creditguard.overdue.eod import run_day
@@ -54,8 +54,8 @@ from creditguard.reporting.bureau_pboc import SPECIAL_EVENT_TYPES, special_codes
 from creditguard.servicing import line as line_domain
 from creditguard.servicing import line_model
 from creditguard.servicing import loan as loan_domain
-from creditguard.servicing.outcome import postings_from_legs
-from creditguard.servicing.service import ACCOUNT_TYPES, Servicing, off_balance
+from creditguard.servicing.outcome import memo_change, off_balance, postings_from_legs
+from creditguard.servicing.service import ACCOUNT_TYPES, Servicing
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.overdue_tables import (
     PENALTY_COLUMNS,
@@ -830,21 +830,14 @@ def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting
         balances[p.gl] = balances.get(p.gl, 0) + p.gl.signed(p.debit, p.credit)
     out: list[Posting] = []
     total = 0
-    for gl in (
-        GL.PRINCIPAL_CURRENT,
-        GL.PRINCIPAL_OVERDUE,
-        GL.INTEREST_RECEIVABLE,
-        GL.FEE_RECEIVABLE,
-        GL.PENALTY_RECEIVABLE,
-    ):
+    for gl in RECEIVABLES:
         amount = balances.get(gl, 0)
         if amount > 0:
             out.append(Posting.cr(gl, account, amount))
             total += amount
     if total:
         out.append(Posting.dr(GL.WRITE_OFF_LOSS, account, total))
-        out.append(Posting.dr(GL.OFF_BALANCE, account, total))
-        out.append(Posting.cr(GL.OFF_BALANCE_CONTRA, account, total))
+        out.extend(memo_change(account, total))
     return out
 
 

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from creditguard.calendar import DayCount
-from creditguard.ledger.chart import GL
+from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import Posting
 from creditguard.money import InputError, Rounding
 from creditguard.pricing import LoanTerms, Method, build_schedule
@@ -67,7 +67,12 @@ from creditguard.servicing.model import (
     Obligation,
     ObligationKind,
 )
-from creditguard.servicing.outcome import Outcome, check_balanced, postings_from_deltas
+from creditguard.servicing.outcome import (
+    Outcome,
+    check_balanced,
+    memo_change,
+    postings_from_deltas,
+)
 
 __all__ = [
     "LOAN_STATUSES",
@@ -303,26 +308,12 @@ def _recovery(loan: Loan, amount: int, day: date, payment_id: str | None) -> Out
     account = loan.account
     # Interest the payment recognises (accrued to date, not yet booked) joins the memo of the
     # debt before the payment takes it off: the memo shrinks by what was owed before it.
-    receivables = {
-        GL.PRINCIPAL_CURRENT,
-        GL.PRINCIPAL_OVERDUE,
-        GL.INTEREST_RECEIVABLE,
-        GL.FEE_RECEIVABLE,
-        GL.PENALTY_RECEIVABLE,
-    }
-    recognised = sum(p.debit for p in outcome.postings if p.gl in receivables)
-    reduction = amount - recognised
-    postings = [Posting.dr(GL.CASH, account, amount), Posting.cr(GL.RECOVERIES, account, amount)]
-    if reduction > 0:
-        postings += [
-            Posting.dr(GL.OFF_BALANCE_CONTRA, account, reduction),
-            Posting.cr(GL.OFF_BALANCE, account, reduction),
-        ]
-    elif reduction < 0:
-        postings += [
-            Posting.dr(GL.OFF_BALANCE, account, -reduction),
-            Posting.cr(GL.OFF_BALANCE_CONTRA, account, -reduction),
-        ]
+    recognised = sum(p.debit for p in outcome.postings if p.gl in RECEIVABLES)
+    postings = (
+        Posting.dr(GL.CASH, account, amount),
+        Posting.cr(GL.RECOVERIES, account, amount),
+        *memo_change(account, recognised - amount),
+    )
     events = tuple(replace(e, payload={**e.payload, "recovery": True}) for e in outcome.events)
     return _finish(
         Outcome(state, tuple(postings), events, {**dict(outcome.result), "recovery": True})

@@ -8,16 +8,24 @@ caller. Loans (``servicing.loan``) and lines (``servicing.line``) share this one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from creditguard.ledger.chart import GL
+from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import Posting
 from creditguard.money import InputError
 from creditguard.servicing.model import DomainEvent
 
-__all__ = ["Leg", "Outcome", "check_balanced", "postings_from_deltas", "postings_from_legs"]
+__all__ = [
+    "Leg",
+    "Outcome",
+    "check_balanced",
+    "memo_change",
+    "off_balance",
+    "postings_from_deltas",
+    "postings_from_legs",
+]
 
 S = TypeVar("S")
 
@@ -85,3 +93,28 @@ def check_balanced(postings: Iterable[Posting]) -> None:
     credits = sum(p.credit for p in lines)
     if debits != credits:
         raise InputError("postings", f"unbalanced: debits {debits} ≠ credits {credits}")
+
+
+def memo_change(account_ref: str, amount: int) -> tuple[Posting, ...]:
+    """Move the off-balance memo of a written-off debt by ``amount`` fen (up when positive):
+    Dr OFF_BALANCE / Cr OFF_BALANCE_CONTRA, or the reverse to bring it down."""
+    if amount > 0:
+        return (
+            Posting.dr(GL.OFF_BALANCE, account_ref, amount),
+            Posting.cr(GL.OFF_BALANCE_CONTRA, account_ref, amount),
+        )
+    if amount < 0:
+        return (
+            Posting.dr(GL.OFF_BALANCE_CONTRA, account_ref, -amount),
+            Posting.cr(GL.OFF_BALANCE, account_ref, -amount),
+        )
+    return ()
+
+
+def off_balance(account_ref: str, postings: Sequence[Posting]) -> tuple[Posting, ...]:
+    """After write-off, what accrues on a debt is owed but off the balance sheet (SPEC §6).
+
+    Charges the domain books as Dr receivable / Cr income become the memo pair instead:
+    Dr OFF_BALANCE / Cr OFF_BALANCE_CONTRA for the same amount.
+    """
+    return memo_change(account_ref, sum(p.debit for p in postings if p.gl in RECEIVABLES))

@@ -15,7 +15,7 @@ each (the simulator's way to run a day's commands).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, update
 
-from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError, format_amount
 from creditguard.products import (
@@ -39,7 +38,7 @@ from creditguard.servicing import line as line_domain
 from creditguard.servicing import loan as loan_domain
 from creditguard.servicing.borrower import validate_borrower, validate_national_id, validate_phone
 from creditguard.servicing.model import Component
-from creditguard.servicing.outcome import Outcome
+from creditguard.servicing.outcome import Outcome, off_balance
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.crypto import DataCipher
 from creditguard.store.db import retry
@@ -684,32 +683,6 @@ class Servicing:
         return self._in_transaction(
             lambda uow: AccountRepository(uow.connection, ACCOUNT_TYPES).get(account)
         )
-
-
-_RECEIVABLES = frozenset(
-    {
-        GL.PRINCIPAL_CURRENT,
-        GL.PRINCIPAL_OVERDUE,
-        GL.INTEREST_RECEIVABLE,
-        GL.FEE_RECEIVABLE,
-        GL.PENALTY_RECEIVABLE,
-    }
-)
-
-
-def off_balance(account: str, postings: Sequence[Posting]) -> tuple[Posting, ...]:
-    """After write-off, what accrues on a debt is owed but off the balance sheet (SPEC §6).
-
-    Charges the domain books as Dr receivable / Cr income become the memo pair instead:
-    Dr OFF_BALANCE / Cr OFF_BALANCE_CONTRA for the same amount.
-    """
-    amount = sum(p.debit for p in postings if p.gl in _RECEIVABLES)
-    if amount == 0:
-        return ()
-    return (
-        Posting.dr(GL.OFF_BALANCE, account, amount),
-        Posting.cr(GL.OFF_BALANCE_CONTRA, account, amount),
-    )
 
 
 def product_definition(product: Product) -> dict[str, Any]:
