@@ -18,13 +18,26 @@ __all__ = [
     "add_months",
     "days_between",
     "due_dates",
+    "from_epoch",
     "month_end",
     "parse_date",
     "period_fraction",
     "thirty_e_360_days",
+    "to_epoch",
 ]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def to_epoch(d: date) -> int:
+    """Days since 1970-01-01 (the physical value of a Polars/Arrow date)."""
+    return d.toordinal() - _EPOCH
+
+
+def from_epoch(days: int) -> date:
+    """The date ``days`` after 1970-01-01."""
+    return date.fromordinal(days + _EPOCH)
 
 
 class DayCount(StrEnum):

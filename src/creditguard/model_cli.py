@@ -41,13 +41,22 @@ def _run(fn: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
+def _read_text(path: Path) -> str:
+    _need_file(path)
+    return path.read_text(encoding="utf-8")
+
+
+def _need_file(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(str(path), "file not found")
+
+
 def read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pl.DataFrame:
     """Read a CSV (optionally gzip-compressed) with empty strings and NA as missing.
 
     ``text_columns`` stay text (money columns are parsed exactly, never via float).
     """
-    if not path.is_file():
-        raise InputError(str(path), "file not found")
+    _need_file(path)
     try:
         df = pl.read_csv(
             path,
@@ -104,10 +113,8 @@ def read_labels(path: Path | None) -> tuple[dict[str, str], dict[str, str]]:
     """Feature names for reasons from a TOML file: ``[column]`` tables with ``zh`` and ``en``."""
     if path is None:
         return {}, {}
-    if not path.is_file():
-        raise InputError(str(path), "file not found")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), f"not valid TOML ({exc})") from None
     zh, en = {}, {}
@@ -120,9 +127,7 @@ def read_labels(path: Path | None) -> tuple[dict[str, str], dict[str, str]]:
 
 def load_card(path: Path) -> Scorecard:
     """Load a scorecard artifact from a JSON file."""
-    if not path.is_file():
-        raise InputError(str(path), "file not found")
-    return Scorecard.from_json(path.read_text(encoding="utf-8"))
+    return Scorecard.from_json(_read_text(path))
 
 
 @model_app.command("fit-scorecard")
@@ -502,9 +507,7 @@ def early_warning(
     def body() -> None:
         from creditguard.risk.early_warning import EarlyWarningModel
 
-        if not model.is_file():
-            raise InputError(str(model), "file not found")
-        m = EarlyWarningModel.from_json(model.read_text(encoding="utf-8"))
+        m = EarlyWarningModel.from_json(_read_text(model))
         df = read_csv(data)
         if id_column not in df.columns:
             raise InputError(id_column, "id column not found")
@@ -577,9 +580,3 @@ def decide_cmd(
         typer.echo(f"已写入 / wrote {out}: {n_ok} approved, {df.height - n_ok} declined")
 
     _run(body)
-
-
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise InputError(str(path), "file not found")
-    return path.read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from creditguard.calendar import from_epoch, to_epoch
 from creditguard.money import InputError
 from creditguard.overdue import dpd as dpd_kernel
 from creditguard.overdue import grading, penalty, restrictions
@@ -36,7 +37,6 @@ from creditguard.overdue.frames import (
 __all__ = ["DayResult", "day_number", "run_day"]
 
 Array = NDArray[Any]
-_EPOCH = date(1970, 1, 1).toordinal()
 _NEVER = np.iinfo(np.int64).min // 4
 _VERIFY_CHUNK = 1 << 20
 _OBLIGATION_KINDS = ("installment", "statement")
@@ -62,8 +62,8 @@ class DayResult:
 
 
 def day_number(d: date) -> int:
-    """Days since 1970-01-01 (Polars' physical Date)."""
-    return d.toordinal() - _EPOCH
+    """Days since 1970-01-01 (Polars' physical Date); :func:`creditguard.calendar.to_epoch`."""
+    return to_epoch(d)
 
 
 def _ints(frame: pl.DataFrame, column: str, fill: int = 0) -> Array:
@@ -515,7 +515,7 @@ def _events(
     add(
         "WrittenOff",
         written_today,
-        {"dpd": dpd_s, "on": pl.lit(date.fromordinal(t + _EPOCH).isoformat())},
+        {"dpd": dpd_s, "on": pl.lit(from_epoch(t).isoformat())},
     )
 
     left = (

@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from creditguard.calendar import DayCount, add_months, due_dates, thirty_e_360_days
+from creditguard.calendar import (
+    DayCount,
+    add_months,
+    due_dates,
+    from_epoch,
+    thirty_e_360_days,
+    to_epoch,
+)
 from creditguard.money import Rounding
 from creditguard.money import round_div as scalar_round_div
 from creditguard.pricing.terms import Method
@@ -61,7 +68,6 @@ _INT64_SAFE = 2**62
 # P·r/(1−(1+r)^−n) through log1p/expm1 is a few hundred ulps at most, far inside the bound.
 _NEAR_HALF_ABS = 1e-6
 _NEAR_HALF_REL = 1e-12
-_EPOCH = date(1970, 1, 1).toordinal()
 
 
 def basis_of(day_count: DayCount) -> int:
@@ -304,16 +310,6 @@ def collapse_bullets(days: Array, due: Array, periods: Array, bullet: Array) -> 
     due[rows, 1:] = 0
     days[rows, 0] = total
     periods[rows] = 1
-
-
-def to_epoch(d: date) -> int:
-    """Days since 1970-01-01 (the physical value of a Polars/Arrow date)."""
-    return d.toordinal() - _EPOCH
-
-
-def from_epoch(days: int) -> date:
-    """The date ``days`` after 1970-01-01."""
-    return date.fromordinal(days + _EPOCH)
 
 
 def plan_terms(

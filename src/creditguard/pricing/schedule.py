@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from creditguard.calendar import DayCount
+from creditguard.calendar import DayCount, from_epoch, to_epoch
 from creditguard.money import InputError, Rounding
 from creditguard.pricing import kernel
 from creditguard.pricing.terms import (
@@ -72,7 +72,7 @@ def _row(amounts: kernel.Amounts, due: kernel.Array, i: int = 0) -> Schedule:
         tuple(
             Installment(
                 period=k + 1,
-                due_date=kernel.from_epoch(int(due[i, k])),
+                due_date=from_epoch(int(due[i, k])),
                 principal=int(amounts.principal[k, i]),
                 interest=int(amounts.interest[k, i]),
                 fee=int(amounts.fee[k, i]),
@@ -98,7 +98,7 @@ def build_schedule(terms: LoanTerms) -> Schedule:
         fee_num=kernel.int_array([fee.numerator]),
         fee_den=kernel.int_array([fee.denominator]),
         term=np.array([terms.term], dtype=np.int64),
-        start=np.array([kernel.to_epoch(terms.start)], dtype=np.int64),
+        start=np.array([to_epoch(terms.start)], dtype=np.int64),
         method=np.array([kernel.METHODS.index(terms.method)]),
         day_count=np.array([kernel.DAY_COUNTS.index(terms.day_count)]),
         half_even=_half_even(terms.rounding),
@@ -166,7 +166,7 @@ def amortize(
         days.append(kernel.period_days(day_count, previous, d, regular=regular))
         previous = d
     days_m = np.array([days], dtype=np.int64)
-    due_m = np.array([[kernel.to_epoch(d) for d in dates]], dtype=np.int64)
+    due_m = np.array([[to_epoch(d) for d in dates]], dtype=np.int64)
     periods = np.array([len(dates)], dtype=np.int64)
     code = kernel.METHODS.index(method)
     kernel.collapse_bullets(days_m, due_m, periods, np.array([method is Method.BULLET]))
