@@ -148,8 +148,8 @@ def _entry(key: str, account: str, amount: int, *, day: date = D, actor: str = "
 def _snapshot(conn: Connection) -> dict[str, Any]:
     """Journal rows, postings and balances, with entry ids replaced by their rank.
 
-    PostgreSQL sequences are not rolled back, so two runs get different ids; the ranks (and
-    the id differences, checked separately) must agree.
+    PostgreSQL sequences are not rolled back, so two runs get different ids; the ranks must
+    agree (consecutive ids within one bulk post are checked by hand in a test below).
     """
     headers = conn.execute(select(journal_entries).order_by(journal_entries.c.entry_id)).all()
     rank = {h.entry_id: n for n, h in enumerate(headers)}
