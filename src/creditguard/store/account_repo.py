@@ -94,6 +94,38 @@ _ROW_KEY = and_(
 )
 _ROW_VALUES = tuple(c.name for c in obligations.c if c.name not in ("account_id", "field", "ref"))
 _DELETE_ROW = delete(obligations).where(_ROW_KEY)
+# Statements every command runs, built once: building one costs more than running it here.
+_SELECT_ACCOUNT = select(accounts).where(accounts.c.account_id == bindparam("a"))
+_SELECT_KIND = select(accounts.c.kind).where(accounts.c.account_id == bindparam("a"))
+_SELECT_ROWS = (
+    select(obligations)
+    .where(obligations.c.account_id == bindparam("a"))
+    .order_by(obligations.c.field, obligations.c.seq)
+)
+_SELECT_PENDING = (
+    select(penalty_pending.c.business_date, penalty_pending.c.ref, penalty_pending.c.amount)
+    .where(penalty_pending.c.account_id == bindparam("a"))
+    .order_by(penalty_pending.c.business_date, penalty_pending.c.position)
+)
+_DELETE_PENDING = delete(penalty_pending).where(penalty_pending.c.account_id == bindparam("a"))
+_DELETE_ROWS = delete(obligations).where(obligations.c.account_id == bindparam("a"))
+_SAVE_ACCOUNT = (
+    update(accounts)
+    .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
+    .values(
+        status=bindparam("s_status"),
+        version=bindparam("s_version"),
+        state=bindparam("s_state"),
+        principal_balance=bindparam("s_principal"),
+        pending_penalties=0,
+    )
+)
+_INSERT_ACCOUNT = insert(accounts)
+_INSERT_ROWS = insert(obligations)
+_SELECT_BORROWER = select(borrowers).where(borrowers.c.borrower_id == bindparam("b"))
+_INSERT_BORROWER = insert(borrowers)
+_SELECT_SETTING = select(system_state.c.value).where(system_state.c.key == bindparam("k"))
+_SELECT_DEFINITION = select(products).where(products.c.name == bindparam("n"))
 _UPDATE_ROW = (
     update(obligations)
     .where(_ROW_KEY)
@@ -189,27 +221,18 @@ class AccountRepository:
 
     def exists(self, account: str) -> bool:
         """Whether an account with this id exists."""
-        return (
-            self.conn.execute(
-                select(accounts.c.account_id).where(accounts.c.account_id == account)
-            ).first()
-            is not None
-        )
+        return self.conn.execute(_SELECT_KIND, {"a": account}).first() is not None
 
     def kind_of(self, account: str) -> str:
         """``"loan"`` or ``"line"``; :class:`UnknownAccount` if there is no such account."""
-        kind = self.conn.execute(
-            select(accounts.c.kind).where(accounts.c.account_id == account)
-        ).scalar_one_or_none()
+        kind = self.conn.execute(_SELECT_KIND, {"a": account}).scalar_one_or_none()
         if kind is None:
             raise UnknownAccount(account)
         return str(kind)
 
     def get(self, account: str) -> Any:
         """The account's state, reassembled from its document and its obligation rows."""
-        row = self.conn.execute(
-            select(accounts).where(accounts.c.account_id == account)
-        ).one_or_none()
+        row = self.conn.execute(_SELECT_ACCOUNT, {"a": account}).one_or_none()
         if row is None:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
@@ -218,11 +241,7 @@ class AccountRepository:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
             document["status"] = row.status
-        rows = self.conn.execute(
-            select(obligations)
-            .where(obligations.c.account_id == account)
-            .order_by(obligations.c.field, obligations.c.seq)
-        ).all()
+        rows = self.conn.execute(_SELECT_ROWS, {"a": account}).all()
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
         for r in rows:
             grouped[r.field].append(_obligation_from_row(r))
@@ -230,13 +249,7 @@ class AccountRepository:
         state = decode(cls, {**document, **{f: [] for f in grouped}})
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
-            pending = self.conn.execute(
-                select(
-                    penalty_pending.c.business_date, penalty_pending.c.ref, penalty_pending.c.amount
-                )
-                .where(penalty_pending.c.account_id == account)
-                .order_by(penalty_pending.c.business_date, penalty_pending.c.position)
-            ).all()
+            pending = self.conn.execute(_SELECT_PENDING, {"a": account}).all()
             state = fold_pending_penalties(state, ((d, r, int(a)) for d, r, a in pending))
             self._folded.add(account)
         self._versions[account] = int(row.version)
@@ -248,21 +261,22 @@ class AccountRepository:
             raise InputError("account", f"account {state.account!r} already exists")
         document, rows = self._split(state)
         self.conn.execute(
-            insert(accounts).values(
-                account_id=state.account,
-                kind=kind,
-                borrower_id=state.borrower,
-                product=state.product,
-                status=str(state.status),
-                line_ref=line_ref,
-                opened_on=opened_on,
-                version=1,
-                state=document,
-                principal_balance=principal_balance(state),
-            )
+            _INSERT_ACCOUNT,
+            {
+                "account_id": state.account,
+                "kind": kind,
+                "borrower_id": state.borrower,
+                "product": state.product,
+                "status": str(state.status),
+                "line_ref": line_ref,
+                "opened_on": opened_on,
+                "version": 1,
+                "state": document,
+                "principal_balance": principal_balance(state),
+            },
         )
         if rows:
-            self.conn.execute(insert(obligations), rows)
+            self.conn.execute(_INSERT_ROWS, rows)
         self._versions[state.account] = 1
 
     def save(self, state: Any) -> None:
@@ -273,23 +287,21 @@ class AccountRepository:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
         document, rows = self._split(state)
         result = self.conn.execute(
-            update(accounts)
-            .where(and_(accounts.c.account_id == account, accounts.c.version == version))
-            .values(
-                status=str(state.status),
-                version=version + 1,
-                state=document,
-                principal_balance=principal_balance(state),
-                pending_penalties=0,
-            )
+            _SAVE_ACCOUNT,
+            {
+                "a": account,
+                "v": version,
+                "s_status": str(state.status),
+                "s_version": version + 1,
+                "s_state": document,
+                "s_principal": principal_balance(state),
+            },
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"account {account!r} changed since it was read")
         self._versions[account] = version + 1
         if account in self._folded:
-            self.conn.execute(
-                delete(penalty_pending).where(penalty_pending.c.account_id == account)
-            )
+            self.conn.execute(_DELETE_PENDING, {"a": account})
             self._folded.discard(account)
         self._write_rows(account, rows)
 
@@ -297,9 +309,9 @@ class AccountRepository:
         """Bring the account's obligation rows to ``rows``, touching only those that differ."""
         old = self._rows.pop(account, None)
         if old is None:
-            self.conn.execute(delete(obligations).where(obligations.c.account_id == account))
+            self.conn.execute(_DELETE_ROWS, {"a": account})
             if rows:
-                self.conn.execute(insert(obligations), rows)
+                self.conn.execute(_INSERT_ROWS, rows)
             return
         new = {(r["field"], r["ref"]): r for r in rows}
         gone = [{"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new]
@@ -314,7 +326,7 @@ class AccountRepository:
             self.conn.execute(_UPDATE_ROW, changed)
         added = [r for key, r in new.items() if key not in old]
         if added:
-            self.conn.execute(insert(obligations), added)
+            self.conn.execute(_INSERT_ROWS, added)
 
     def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         cls: type = type(state)
@@ -360,20 +372,18 @@ class AccountRepository:
 
     def product_definition(self, name: str) -> tuple[str, dict[str, Any], str] | None:
         """(kind, definition, source) of a recorded product, or ``None``."""
-        row = self.conn.execute(select(products).where(products.c.name == name)).one_or_none()
+        row = self.conn.execute(_SELECT_DEFINITION, {"n": name}).one_or_none()
         if row is None:
             return None
         return str(row.kind), dict(row.definition), str(row.source)
 
     def put_borrower(self, row: Mapping[str, Any]) -> None:
         """Insert a borrower row (personal data already encrypted by the caller)."""
-        self.conn.execute(insert(borrowers).values(**row))
+        self.conn.execute(_INSERT_BORROWER, dict(row))
 
     def borrower(self, borrower_id: str) -> Any:
         """The borrower's row, or ``None``."""
-        return self.conn.execute(
-            select(borrowers).where(borrowers.c.borrower_id == borrower_id)
-        ).one_or_none()
+        return self.conn.execute(_SELECT_BORROWER, {"b": borrower_id}).one_or_none()
 
     def borrower_by_fingerprint(self, fingerprint: str) -> str | None:
         """The id of the borrower whose national ID has this fingerprint."""
@@ -386,9 +396,7 @@ class AccountRepository:
 
     def setting(self, key: str) -> Any:
         """A JSON value kept in the system state (``None`` if absent)."""
-        value = self.conn.execute(
-            select(system_state.c.value).where(system_state.c.key == key)
-        ).scalar_one_or_none()
+        value = self.conn.execute(_SELECT_SETTING, {"k": key}).scalar_one_or_none()
         return None if value is None else json.loads(value)
 
     def set_setting(self, key: str, value: Any) -> None:
