@@ -32,6 +32,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
+from creditguard.store.fastsql import Fast
 from creditguard.store.overdue_tables import penalty_pending
 from creditguard.store.servicing_tables import (
     COMPONENTS,
@@ -93,23 +94,23 @@ _ROW_KEY = and_(
     obligations.c.ref == bindparam("r"),
 )
 _ROW_VALUES = tuple(c.name for c in obligations.c if c.name not in ("account_id", "field", "ref"))
-_DELETE_ROW = delete(obligations).where(_ROW_KEY)
+_DELETE_ROW = Fast(delete(obligations).where(_ROW_KEY))
 # Statements every command runs, built once: building one costs more than running it here.
-_SELECT_ACCOUNT = select(accounts).where(accounts.c.account_id == bindparam("a"))
+_SELECT_ACCOUNT = Fast(select(accounts).where(accounts.c.account_id == bindparam("a")))
 _SELECT_KIND = select(accounts.c.kind).where(accounts.c.account_id == bindparam("a"))
-_SELECT_ROWS = (
+_SELECT_ROWS = Fast(
     select(obligations)
     .where(obligations.c.account_id == bindparam("a"))
     .order_by(obligations.c.field, obligations.c.seq)
 )
-_SELECT_PENDING = (
+_SELECT_PENDING = Fast(
     select(penalty_pending.c.business_date, penalty_pending.c.ref, penalty_pending.c.amount)
     .where(penalty_pending.c.account_id == bindparam("a"))
     .order_by(penalty_pending.c.business_date, penalty_pending.c.position)
 )
 _DELETE_PENDING = delete(penalty_pending).where(penalty_pending.c.account_id == bindparam("a"))
 _DELETE_ROWS = delete(obligations).where(obligations.c.account_id == bindparam("a"))
-_SAVE_ACCOUNT = (
+_SAVE_ACCOUNT = Fast(
     update(accounts)
     .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
     .values(
@@ -121,12 +122,12 @@ _SAVE_ACCOUNT = (
     )
 )
 _INSERT_ACCOUNT = insert(accounts)
-_INSERT_ROWS = insert(obligations)
+_INSERT_ROWS = Fast(insert(obligations).values({c.name: bindparam(c.name) for c in obligations.c}))
 _SELECT_BORROWER = select(borrowers).where(borrowers.c.borrower_id == bindparam("b"))
 _INSERT_BORROWER = insert(borrowers)
 _SELECT_SETTING = select(system_state.c.value).where(system_state.c.key == bindparam("k"))
 _SELECT_DEFINITION = select(products).where(products.c.name == bindparam("n"))
-_UPDATE_ROW = (
+_UPDATE_ROW = Fast(
     update(obligations)
     .where(_ROW_KEY)
     .values({name: bindparam(f"v_{name}") for name in _ROW_VALUES})
@@ -232,7 +233,7 @@ class AccountRepository:
 
     def get(self, account: str) -> Any:
         """The account's state, reassembled from its document and its obligation rows."""
-        row = self.conn.execute(_SELECT_ACCOUNT, {"a": account}).one_or_none()
+        row = _SELECT_ACCOUNT.first(self.conn, {"a": account})
         if row is None:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
@@ -241,15 +242,15 @@ class AccountRepository:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
             document["status"] = row.status
-        rows = self.conn.execute(_SELECT_ROWS, {"a": account}).all()
+        rows = _SELECT_ROWS.rows(self.conn, {"a": account})
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
         for r in rows:
             grouped[r.field].append(_obligation_from_row(r))
-        self._rows[account] = {(r.field, r.ref): dict(r._mapping) for r in rows}
+        self._rows[account] = {(r.field, r.ref): r._asdict() for r in rows}
         state = decode(cls, {**document, **{f: [] for f in grouped}})
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
-            pending = self.conn.execute(_SELECT_PENDING, {"a": account}).all()
+            pending = _SELECT_PENDING.rows(self.conn, {"a": account})
             state = fold_pending_penalties(state, ((d, r, int(a)) for d, r, a in pending))
             self._folded.add(account)
         self._versions[account] = int(row.version)
@@ -276,7 +277,7 @@ class AccountRepository:
             },
         )
         if rows:
-            self.conn.execute(_INSERT_ROWS, rows)
+            _INSERT_ROWS.executemany(self.conn, rows)
         self._versions[state.account] = 1
 
     def save(self, state: Any) -> None:
@@ -286,8 +287,8 @@ class AccountRepository:
         if version is None:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
         document, rows = self._split(state)
-        result = self.conn.execute(
-            _SAVE_ACCOUNT,
+        changed = _SAVE_ACCOUNT.execute(
+            self.conn,
             {
                 "a": account,
                 "v": version,
@@ -297,7 +298,7 @@ class AccountRepository:
                 "s_principal": principal_balance(state),
             },
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConcurrentUpdate(f"account {account!r} changed since it was read")
         self._versions[account] = version + 1
         if account in self._folded:
@@ -311,22 +312,19 @@ class AccountRepository:
         if old is None:
             self.conn.execute(_DELETE_ROWS, {"a": account})
             if rows:
-                self.conn.execute(_INSERT_ROWS, rows)
+                _INSERT_ROWS.executemany(self.conn, rows)
             return
         new = {(r["field"], r["ref"]): r for r in rows}
         gone = [{"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new]
-        if gone:
-            self.conn.execute(_DELETE_ROW, gone)
+        _DELETE_ROW.executemany(self.conn, gone)
         changed = [
             {**{f"v_{k}": r[k] for k in _ROW_VALUES}, "a": account, "f": r["field"], "r": r["ref"]}
             for key, r in new.items()
             if key in old and old[key] != r
         ]
-        if changed:
-            self.conn.execute(_UPDATE_ROW, changed)
+        _UPDATE_ROW.executemany(self.conn, changed)
         added = [r for key, r in new.items() if key not in old]
-        if added:
-            self.conn.execute(_INSERT_ROWS, added)
+        _INSERT_ROWS.executemany(self.conn, added)
 
     def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         cls: type = type(state)

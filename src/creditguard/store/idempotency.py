@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, select, text
 
 from creditguard.money import InputError
 from creditguard.store.db import is_postgres
+from creditguard.store.fastsql import Fast
 from creditguard.store.jsonutil import canonical_json, to_plain
 from creditguard.store.tables import idempotency_keys
 
@@ -34,9 +35,11 @@ __all__ = [
 _KEY_LOCK = 2
 
 # Built once: every command runs these two, and building a statement costs more than running it.
-_LOCK_KEY = text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))")
-_SELECT_KEY = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
-_INSERT_KEY = idempotency_keys.insert()
+_LOCK_KEY = Fast(text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"))
+_SELECT_KEY = Fast(select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key")))
+_INSERT_KEY = Fast(
+    idempotency_keys.insert().values({c.name: bindparam(c.name) for c in idempotency_keys.c})
+)
 
 
 class IdempotencyConflict(InputError):
@@ -88,8 +91,8 @@ def find(
     """
     _check_key(key)
     if is_postgres(conn):
-        conn.execute(_LOCK_KEY, {"c": _KEY_LOCK, "k": key})
-    row = conn.execute(_SELECT_KEY, {"key": key}).first()
+        _LOCK_KEY.execute(conn, {"c": _KEY_LOCK, "k": key})
+    row = _SELECT_KEY.first(conn, {"key": key})
     if row is None:
         return None
     digest = request_hash(request)
@@ -109,8 +112,8 @@ def store(
     """Record ``result`` for ``key``; return it as it will read back (plain JSON values)."""
     _check_key(key)
     plain = to_plain(result)
-    conn.execute(
-        _INSERT_KEY,
+    _INSERT_KEY.execute(
+        conn,
         {
             "key": key,
             "command": command,

@@ -37,6 +37,7 @@ from creditguard.ledger.journal import JournalEntry
 from creditguard.money import InputError
 from creditguard.store import idempotency, ledger_repo
 from creditguard.store.db import is_postgres, retry
+from creditguard.store.fastsql import Fast
 from creditguard.store.idempotency import IdempotencyConflict, StoredResult, new_key
 from creditguard.store.jsonutil import to_plain
 from creditguard.store.ledger_repo import DuplicateEntry
@@ -61,10 +62,20 @@ BUSINESS_DATE_KEY = "business_date"
 _ACCOUNT_LOCK = 3
 
 # Statements built once: constructing a SQLAlchemy statement costs more than running it here.
-_LOCK_ACCOUNT = text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))")
-_SELECT_BUSINESS_DATE = select(system_state.c.value).where(system_state.c.key == bindparam("key"))
-_INSERT_AUDIT = audit_log.insert().returning(audit_log.c.seq)
-_INSERT_EVENT = outbox_events.insert().returning(outbox_events.c.seq)
+_LOCK_ACCOUNT = Fast(text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"))
+_SELECT_BUSINESS_DATE = Fast(
+    select(system_state.c.value).where(system_state.c.key == bindparam("key"))
+)
+_INSERT_AUDIT = Fast(
+    audit_log.insert()
+    .values({c.name: bindparam(c.name) for c in audit_log.c if c.name != "seq"})
+    .returning(audit_log.c.seq)
+)
+_INSERT_EVENT = Fast(
+    outbox_events.insert()
+    .values({c.name: bindparam(c.name) for c in outbox_events.c if c.name != "seq"})
+    .returning(outbox_events.c.seq)
+)
 
 
 class BusinessDateNotSet(InputError):
@@ -181,7 +192,7 @@ class UnitOfWork:
         transaction already holds the database's write lock (BEGIN IMMEDIATE).
         """
         if self.is_postgres:
-            self.connection.execute(_LOCK_ACCOUNT, {"c": _ACCOUNT_LOCK, "k": account_ref})
+            _LOCK_ACCOUNT.execute(self.connection, {"c": _ACCOUNT_LOCK, "k": account_ref})
 
     # -- ledger --------------------------------------------------------------------------------
 
@@ -230,9 +241,7 @@ class UnitOfWork:
     def business_date(self) -> date:
         """The stored business date; :class:`BusinessDateNotSet` if there is none."""
         if self._business_date is None:
-            value = self.connection.execute(
-                _SELECT_BUSINESS_DATE, {"key": BUSINESS_DATE_KEY}
-            ).scalar_one_or_none()
+            value = _SELECT_BUSINESS_DATE.scalar(self.connection, {"key": BUSINESS_DATE_KEY})
             if value is None:
                 raise BusinessDateNotSet()
             self._business_date = parse_date(value, BUSINESS_DATE_KEY)
@@ -280,8 +289,8 @@ class UnitOfWork:
         """
         if not actor or not actor.strip():
             raise InputError("actor", "every command records its actor")
-        result = self.connection.execute(
-            _INSERT_AUDIT,
+        seq = _INSERT_AUDIT.scalar(
+            self.connection,
             {
                 "business_date": self._date_or_today(business_date),
                 "actor": actor,
@@ -290,7 +299,7 @@ class UnitOfWork:
                 "details": to_plain(dict(details)) if details is not None else None,
             },
         )
-        return int(result.scalar_one())
+        return int(seq)
 
     def emit(
         self,
@@ -303,8 +312,8 @@ class UnitOfWork:
         """Put a domain event into the outbox (delivered after commit); return its seq."""
         if not type or not type.strip():
             raise InputError("type", "an event needs a type")
-        result = self.connection.execute(
-            _INSERT_EVENT,
+        seq = _INSERT_EVENT.scalar(
+            self.connection,
             {
                 "business_date": self._date_or_today(business_date),
                 "account_ref": account_ref,
@@ -313,7 +322,7 @@ class UnitOfWork:
                 "dispatched": False,
             },
         )
-        return int(result.scalar_one())
+        return int(seq)
 
     def pending_events(self, limit: int = 1000) -> list[OutboxEvent]:
         """Undispatched outbox events, oldest first."""
