@@ -27,12 +27,24 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
+from creditguard.store.db import is_postgres
 from creditguard.store.fastsql import Fast
+from creditguard.store.jsonutil import canonical_json
 from creditguard.store.overdue_tables import penalty_pending
 from creditguard.store.servicing_tables import (
     COMPONENTS,
@@ -41,6 +53,7 @@ from creditguard.store.servicing_tables import (
     obligations,
     products,
 )
+from creditguard.store.state_cache import STATES
 from creditguard.store.tables import system_state
 
 __all__ = ["AccountRepository", "ConcurrentUpdate", "UnknownAccount"]
@@ -96,7 +109,14 @@ _ROW_KEY = and_(
 _ROW_VALUES = tuple(c.name for c in obligations.c if c.name not in ("account_id", "field", "ref"))
 _DELETE_ROW = Fast(delete(obligations).where(_ROW_KEY))
 # Statements every command runs, built once: building one costs more than running it here.
-_SELECT_ACCOUNT = Fast(select(accounts).where(accounts.c.account_id == bindparam("a")))
+# The document as its stored text where the driver gives text (SQLite), so a state decoded
+# before can be found by it (state_cache); PostgreSQL's driver returns JSONB parsed.
+_SELECT_ACCOUNT = Fast(
+    select(
+        *(c for c in accounts.c if c.name != "state"),
+        type_coerce(accounts.c.state, Text).label("state"),
+    ).where(accounts.c.account_id == bindparam("a"))
+)
 _SELECT_KIND = select(accounts.c.kind).where(accounts.c.account_id == bindparam("a"))
 _SELECT_ROWS = Fast(
     select(obligations)
@@ -117,6 +137,18 @@ _SAVE_ACCOUNT = Fast(
         status=bindparam("s_status"),
         version=bindparam("s_version"),
         state=bindparam("s_state"),
+        principal_balance=bindparam("s_principal"),
+        pending_penalties=0,
+    )
+)
+# SQLite: the document bound as the text the repository encoded (and cached the state under).
+_SAVE_ACCOUNT_TEXT = Fast(
+    update(accounts)
+    .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
+    .values(
+        status=bindparam("s_status"),
+        version=bindparam("s_version"),
+        state=bindparam("s_state", type_=Text),
         principal_balance=bindparam("s_principal"),
         pending_penalties=0,
     )
@@ -162,6 +194,19 @@ def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]])
     state = dataclasses.replace(state, **{field: obs})
     for on, ref, amount in charges:
         state = domain.charge_penalty(state, ref, amount, on).state
+    return state
+
+
+def _document_state(cls: type, stored: Any) -> Any:
+    """The state of a stored document (text on SQLite, parsed JSON on PostgreSQL) with its
+    obligation fields empty: decoded once per distinct text (see state_cache)."""
+    empty = dict.fromkeys(_obligation_fields(cls), ())
+    if not isinstance(stored, str):
+        return decode(cls, {**stored, **{f: [] for f in empty}})
+    state = STATES.get(cls, stored)
+    if state is None:
+        state = decode(cls, {**json.loads(stored), **{f: [] for f in empty}})
+        STATES.put(cls, stored, state)
     return state
 
 
@@ -237,17 +282,16 @@ class AccountRepository:
         if row is None:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
-        document = dict(row.state)
-        if row.kind == "loan" and document.get("status") != row.status:
+        state = _document_state(cls, row.state)
+        if row.kind == "loan" and str(state.status) != row.status:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
-            document["status"] = row.status
+            state = dataclasses.replace(state, status=type(state.status)(row.status))
         rows = _SELECT_ROWS.rows(self.conn, {"a": account})
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
         for r in rows:
             grouped[r.field].append(_obligation_from_row(r))
         self._rows[account] = {(r.field, r.ref): r._asdict() for r in rows}
-        state = decode(cls, {**document, **{f: [] for f in grouped}})
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
             pending = _SELECT_PENDING.rows(self.conn, {"a": account})
@@ -287,14 +331,14 @@ class AccountRepository:
         if version is None:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
         document, rows = self._split(state)
-        changed = _SAVE_ACCOUNT.execute(
+        changed = (_SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT).execute(
             self.conn,
             {
                 "a": account,
                 "v": version,
                 "s_status": str(state.status),
                 "s_version": version + 1,
-                "s_state": document,
+                "s_state": self._stored_document(state, document),
                 "s_principal": principal_balance(state),
             },
         )
@@ -325,6 +369,18 @@ class AccountRepository:
         _UPDATE_ROW.executemany(self.conn, changed)
         added = [r for key, r in new.items() if key not in old]
         _INSERT_ROWS.executemany(self.conn, added)
+
+    def _stored_document(self, state: Any, document: dict[str, Any]) -> Any:
+        """What to bind for the ``state`` column: on SQLite the document's text, with the
+        state cached under it for the next load; on PostgreSQL the document itself."""
+        if is_postgres(self.conn):
+            return document
+        text = canonical_json(document)
+        cls: type = type(state)
+        STATES.put(
+            cls, text, dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
+        )
+        return text
 
     def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         cls: type = type(state)

@@ -17,6 +17,7 @@ from creditguard.ledger.chart import GL, gl_from_code
 from creditguard.ledger.journal import JournalEntry, Posting, mirrors, validate
 from creditguard.money import InputError
 from creditguard.store.db import is_postgres
+from creditguard.store.fastsql import Fast
 from creditguard.store.tables import ENTRY_ID_SEQUENCE, gl_balances, journal_entries, postings
 
 __all__ = [
@@ -43,21 +44,23 @@ def _entry_ids(conn: Connection, n: int) -> list[int]:
     if n == 0:
         return []
     if is_postgres(conn):
-        rows = conn.execute(_PG_ID_BLOCK, {"n": n}).scalars().all()
-        return sorted(int(r) for r in rows)
+        rows = _PG_ID_BLOCK.rows(conn, {"n": n})
+        return sorted(int(r[0]) for r in rows)
     # SQLite writers are serialised (BEGIN IMMEDIATE), so the next numbers are free. Every
     # header has its postings (trigger), so the postings' maximum covers the headers, and it
     # also covers lines a failed post may have left in this very transaction.
-    top = conn.execute(_SQLITE_MAX_ID).scalar_one()
+    top = _SQLITE_MAX_ID.scalar(conn)
     first = int(top) + 1
     return list(range(first, first + n))
 
 
-_PG_ID_BLOCK = text(f"SELECT nextval('{ENTRY_ID_SEQUENCE}') FROM generate_series(1, :n)")
-_SQLITE_MAX_ID = select(
-    func.max(
-        func.coalesce(select(func.max(journal_entries.c.entry_id)).scalar_subquery(), 0),
-        func.coalesce(select(func.max(postings.c.entry_id)).scalar_subquery(), 0),
+_PG_ID_BLOCK = Fast(text(f"SELECT nextval('{ENTRY_ID_SEQUENCE}') FROM generate_series(1, :n)"))
+_SQLITE_MAX_ID = Fast(
+    select(
+        func.max(
+            func.coalesce(select(func.max(journal_entries.c.entry_id)).scalar_subquery(), 0),
+            func.coalesce(select(func.max(postings.c.entry_id)).scalar_subquery(), 0),
+        )
     )
 )
 
@@ -74,14 +77,18 @@ def _same(a: JournalEntry, b: JournalEntry) -> bool:
 
 def _balance_stmt(conn: Connection) -> Any:
     insert = postgresql.insert if is_postgres(conn) else sqlite.insert
-    stmt = insert(gl_balances)
-    return stmt.on_conflict_do_update(
-        index_elements=[gl_balances.c.gl, gl_balances.c.account_ref],
-        set_={"balance": gl_balances.c.balance + stmt.excluded.balance},
+    stmt = insert(gl_balances).values(
+        gl=bindparam("gl"), account_ref=bindparam("account_ref"), balance=bindparam("balance")
+    )
+    return Fast(
+        stmt.on_conflict_do_update(
+            index_elements=[gl_balances.c.gl, gl_balances.c.account_ref],
+            set_={"balance": gl_balances.c.balance + stmt.excluded.balance},
+        )
     )
 
 
-_BALANCE_UPSERT: dict[str, Any] = {}
+_BALANCE_UPSERT: dict[str, Fast] = {}
 
 
 def _upsert_balances(conn: Connection, entries: Sequence[JournalEntry]) -> None:
@@ -99,7 +106,7 @@ def _upsert_balances(conn: Connection, entries: Sequence[JournalEntry]) -> None:
     stmt = _BALANCE_UPSERT.get(name)
     if stmt is None:
         stmt = _BALANCE_UPSERT[name] = _balance_stmt(conn)
-    conn.execute(stmt, rows)
+    stmt.executemany(conn, rows)
 
 
 def _stored_entries(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, JournalEntry]]:
@@ -137,7 +144,9 @@ _SELECT_LINES = (
 _SELECT_REVERSED = select(journal_entries.c.reverses, journal_entries.c.key).where(
     journal_entries.c.reverses.in_(bindparam("keys", expanding=True))
 )
-_SELECT_KEY_ID = select(journal_entries.c.entry_id).where(journal_entries.c.key == bindparam("key"))
+_SELECT_KEY_ID = Fast(
+    select(journal_entries.c.entry_id).where(journal_entries.c.key == bindparam("key"))
+)
 _SELECT_KEY_IDS = select(journal_entries.c.key, journal_entries.c.entry_id).where(
     journal_entries.c.key.in_(bindparam("keys", expanding=True))
 )
@@ -152,7 +161,7 @@ def _key_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
     """Entry ids of those of ``keys`` already posted."""
     unique = sorted(set(keys))
     if len(unique) == 1:  # one command's entry: a plain equality, no IN list to expand
-        found = conn.execute(_SELECT_KEY_ID, {"key": unique[0]}).scalar_one_or_none()
+        found = _SELECT_KEY_ID.scalar(conn, {"key": unique[0]})
         return {} if found is None else {unique[0]: int(found)}
     out: dict[str, int] = {}
     for chunk in _chunks(unique):
@@ -253,8 +262,8 @@ def insert_entries(conn: Connection, entries: Sequence[JournalEntry]) -> list[tu
     ids = _entry_ids(conn, len(new))
     id_of = {e.key: n for e, n in zip(new, ids, strict=True)}
     if new:
-        conn.execute(
-            _INSERT_POSTINGS,
+        _INSERT_POSTINGS.executemany(
+            conn,
             [
                 {
                     "entry_id": id_of[e.key],
@@ -268,8 +277,8 @@ def insert_entries(conn: Connection, entries: Sequence[JournalEntry]) -> list[tu
                 for n, p in enumerate(e.postings, start=1)
             ],
         )
-        conn.execute(
-            _INSERT_HEADERS,
+        _INSERT_HEADERS.executemany(
+            conn,
             [
                 {
                     "entry_id": id_of[e.key],
@@ -293,8 +302,12 @@ def insert_entries(conn: Connection, entries: Sequence[JournalEntry]) -> list[tu
     ]
 
 
-_INSERT_POSTINGS = postings.insert()
-_INSERT_HEADERS = journal_entries.insert()
+_POSTING_COLUMNS = ("entry_id", "line_no", "gl", "account_ref", "debit", "credit")
+_HEADER_COLUMNS = (
+    "entry_id", "key", "business_date", "kind", "account_ref", "actor", "memo", "reverses",
+)  # fmt: skip
+_INSERT_POSTINGS = Fast(postings.insert().values({c: bindparam(c) for c in _POSTING_COLUMNS}))
+_INSERT_HEADERS = Fast(journal_entries.insert().values({c: bindparam(c) for c in _HEADER_COLUMNS}))
 
 
 def _build(headers: Sequence[Any], lines: Sequence[Any]) -> list[JournalEntry]:
