@@ -43,8 +43,8 @@ from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
 from creditguard.store.db import is_postgres
+from creditguard.store.document_text import Encoded, document_names, encode_document
 from creditguard.store.fastsql import Fast
-from creditguard.store.jsonutil import canonical_json
 from creditguard.store.overdue_tables import penalty_pending
 from creditguard.store.servicing_tables import (
     COMPONENTS,
@@ -197,17 +197,23 @@ def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]])
     return state
 
 
-def _document_state(cls: type, stored: Any) -> Any:
+@cache
+def _document_names(cls: type) -> tuple[str, ...]:
+    return document_names(cls, _obligation_fields(cls))
+
+
+def _document_state(cls: type, stored: Any) -> Encoded:
     """The state of a stored document (text on SQLite, parsed JSON on PostgreSQL) with its
-    obligation fields empty: decoded once per distinct text (see state_cache)."""
-    empty = dict.fromkeys(_obligation_fields(cls), ())
+    obligation fields empty: decoded once per distinct text (see state_cache), with the
+    texts it encodes to when the repository saved it itself."""
+    empty: dict[str, Any] = {f: [] for f in _obligation_fields(cls)}
     if not isinstance(stored, str):
-        return decode(cls, {**stored, **{f: [] for f in empty}})
-    state = STATES.get(cls, stored)
-    if state is None:
-        state = decode(cls, {**json.loads(stored), **{f: [] for f in empty}})
-        STATES.put(cls, stored, state)
-    return state
+        return Encoded(decode(cls, {**stored, **empty}))
+    found: Encoded | None = STATES.get(cls, stored)
+    if found is None:
+        found = Encoded(decode(cls, {**json.loads(stored), **empty}))
+        STATES.put(cls, stored, found)
+    return found
 
 
 def _obligation_row(
@@ -262,6 +268,8 @@ class AccountRepository:
         self._folded: set[str] = set()
         # The obligation rows as read, so a save writes only the rows that changed.
         self._rows: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        # The document as read (SQLite), so a save re-encodes only what changed.
+        self._encoded: dict[str, Encoded] = {}
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -282,7 +290,9 @@ class AccountRepository:
         if row is None:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
-        state = _document_state(cls, row.state)
+        encoded = _document_state(cls, row.state)
+        self._encoded[account] = encoded
+        state = encoded.state
         if row.kind == "loan" and str(state.status) != row.status:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
@@ -330,15 +340,20 @@ class AccountRepository:
         version = self._versions.get(account)
         if version is None:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
-        document, rows = self._split(state)
-        changed = (_SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT).execute(
+        postgres = is_postgres(self.conn)
+        stored: dict[str, Any] | str
+        if postgres:
+            stored, rows = self._split(state)
+        else:
+            stored, rows = self._document_text(state), self._obligation_rows(state)
+        changed = (_SAVE_ACCOUNT if postgres else _SAVE_ACCOUNT_TEXT).execute(
             self.conn,
             {
                 "a": account,
                 "v": version,
                 "s_status": str(state.status),
                 "s_version": version + 1,
-                "s_state": self._stored_document(state, document),
+                "s_state": stored,
                 "s_principal": principal_balance(state),
             },
         )
@@ -370,31 +385,33 @@ class AccountRepository:
         added = [r for key, r in new.items() if key not in old]
         _INSERT_ROWS.executemany(self.conn, added)
 
-    def _stored_document(self, state: Any, document: dict[str, Any]) -> Any:
-        """What to bind for the ``state`` column: on SQLite the document's text, with the
-        state cached under it for the next load; on PostgreSQL the document itself."""
-        if is_postgres(self.conn):
-            return document
-        text = canonical_json(document)
+    def _document_text(self, state: Any) -> str:
+        """The document's text for SQLite, re-encoding only what changed since the load; the
+        state is cached under it for the next load."""
         cls: type = type(state)
-        STATES.put(
-            cls, text, dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
+        bare = dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
+        encoded = encode_document(
+            bare, _document_names(cls), self._encoded.pop(state.account, None)
         )
-        return text
+        assert encoded.text is not None
+        STATES.put(cls, encoded.text, encoded)
+        return encoded.text
+
+    def _obligation_rows(self, state: Any) -> list[dict[str, Any]]:
+        steps = _uncovered_steps(state)
+        cls: type = type(state)
+        return [
+            _obligation_row(state.account, f, seq, ob, steps.get(ob.ref))
+            for f in _obligation_fields(cls)
+            for seq, ob in enumerate(getattr(state, f))
+        ]
 
     def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        cls: type = type(state)
-        fields = _obligation_fields(cls)
         document = encode(state)
-        rows: list[dict[str, Any]] = []
-        steps = _uncovered_steps(state)
-        for f in fields:
+        cls: type = type(state)
+        for f in _obligation_fields(cls):
             document.pop(f)
-            rows.extend(
-                _obligation_row(state.account, f, seq, ob, steps.get(ob.ref))
-                for seq, ob in enumerate(getattr(state, f))
-            )
-        return document, rows
+        return document, self._obligation_rows(state)
 
     def ids(self, kind: str | None = None) -> list[str]:
         """Account ids in id order, all or of one kind."""

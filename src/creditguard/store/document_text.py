@@ -1,0 +1,86 @@
+"""An account document's canonical JSON text, re-encoding only what changed since it was read.
+
+A command changes a few fields of an account's state and appends to its tuples (purchases,
+payments, the command log); the rest are the very objects the state was loaded with. Encoding
+the whole document again — the largest cost of a command on an aged credit-pay line — is then
+mostly repeated work. :func:`encode_document` keeps each field's text, and each tuple element's,
+from the load, re-encodes only fields that are new objects and tuple elements past the longest
+prefix of identical objects, and joins the pieces into exactly the text
+``canonical_json(document)`` would give (frozen dataclasses: the same object, the same text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from creditguard.store.codec import encode
+from creditguard.store.jsonutil import canonical_json
+
+__all__ = ["Encoded", "encode_document"]
+
+# Tests set this to check every joined text against encoding the whole document.
+VERIFY = False
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A document state (obligation fields empty) and, when known, the texts it encodes to."""
+
+    state: Any
+    text: str | None = None
+    fields: dict[str, str] | None = None  # field → its canonical text
+    items: dict[str, list[str]] | None = None  # tuple field → its elements' texts
+
+
+def _shared_prefix(new: tuple[Any, ...], old: tuple[Any, ...]) -> int:
+    n = min(len(new), len(old))
+    for i in range(n):
+        if new[i] is not old[i]:
+            return i
+    return n
+
+
+def encode_document(state: Any, names: tuple[str, ...], before: Encoded | None) -> Encoded:
+    """``state``'s document text (its fields ``names``, sorted), reusing ``before``'s pieces.
+
+    ``state`` must already have its obligation fields emptied (they are rows, not document).
+    """
+    fields: dict[str, str] = {}
+    items: dict[str, list[str]] = {}
+    known = before is not None and before.fields is not None and before.items is not None
+    for name in names:
+        value = getattr(state, name)
+        if known:
+            assert before is not None and before.fields is not None and before.items is not None
+            prior = getattr(before.state, name)
+            if value is prior:
+                fields[name] = before.fields[name]
+                if name in before.items:
+                    items[name] = before.items[name]
+                continue
+            if type(value) is tuple and name in before.items:
+                k = _shared_prefix(value, prior)
+                elements = before.items[name][:k] + [canonical_json(encode(v)) for v in value[k:]]
+                items[name] = elements
+                fields[name] = "[" + ",".join(elements) + "]"
+                continue
+        if type(value) is tuple:
+            elements = [canonical_json(encode(v)) for v in value]
+            items[name] = elements
+            fields[name] = "[" + ",".join(elements) + "]"
+        else:
+            fields[name] = canonical_json(encode(value))
+    # Field names are plain identifiers: their JSON is the name in quotes.
+    text = "{" + ",".join(f'"{name}":{fields[name]}' for name in sorted(names)) + "}"
+    if VERIFY:
+        whole = canonical_json({name: encode(getattr(state, name)) for name in names})
+        if text != whole:
+            raise AssertionError(f"joined document text differs:\n{text}\n{whole}")
+    return Encoded(state, text, fields, items)
+
+
+def document_names(cls: type, obligation_fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of ``cls`` that its document holds (all but the obligation rows)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in obligation_fields)
