@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.encoder
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -27,16 +29,34 @@ def _default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# ``json.dumps`` with these options builds this encoder anew for every call; it is every JSON
+# column's serializer (account documents, events, audit rows), so one is built once.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=False,
+    allow_nan=False,
+    default=_default,
+)
+# What ``JSONEncoder.encode`` ends in for these options (no indent, the C accelerator present):
+# one C encoder per call, over a fresh dict of the containers being encoded (the circular
+# reference check). Calling it directly skips the Python layers in between.
+_C_MAKE_ENCODER: Callable[..., Any] | None = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE_STR = json.encoder.encode_basestring
+
+
 def canonical_json(value: Any) -> str:
-    """Compact JSON with sorted keys; dates, decimals, enums and fractions as strings."""
-    return json.dumps(
-        value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_default,
+    """Compact JSON with sorted keys; dates, decimals, enums and fractions as strings.
+
+    The text of ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False, default=...)``, character for character.
+    """
+    if _C_MAKE_ENCODER is None:  # pragma: no cover - CPython always has the accelerator
+        return _ENCODER.encode(value)
+    chunks = _C_MAKE_ENCODER({}, _default, _ENCODE_STR, None, ":", ",", True, False, False)(
+        value, 0
     )
+    return "".join(chunks)
 
 
 def to_plain(value: Any) -> Any:
