@@ -28,6 +28,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# The encoding rules before the generated encoders, shared with the bulk codec test.
+from test_bulk_codec import _old_encode as _ref_encode
+
 from creditguard.servicing.service import ACCOUNT_TYPES
 from creditguard.simulate.run import simulate
 from creditguard.simulate.scenario import shipped_scenario
@@ -35,26 +38,6 @@ from creditguard.store import jsonutil
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.codec import decode, encode
 from creditguard.store.db import connect
-
-
-def _ref_encode(value: Any) -> Any:
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_ref_encode(v) for v in value]
-    if dataclasses.is_dataclass(type(value)):
-        return {f.name: _ref_encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal | Fraction):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _ref_encode(v) for k, v in value.items()}
-    if isinstance(value, frozenset | set):
-        return [_ref_encode(v) for v in sorted(value)]
-    raise TypeError(f"cannot encode {type(value).__name__} exactly")
 
 
 def _ref_decode(tp: Any, raw: Any) -> Any:

@@ -130,29 +130,26 @@ _SELECT_PENDING = Fast(
 )
 _DELETE_PENDING = delete(penalty_pending).where(penalty_pending.c.account_id == bindparam("a"))
 _DELETE_ROWS = delete(obligations).where(obligations.c.account_id == bindparam("a"))
-_SAVE_ACCOUNT = Fast(
-    update(accounts)
-    .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
-    .values(
-        status=bindparam("s_status"),
-        version=bindparam("s_version"),
-        state=bindparam("s_state"),
-        principal_balance=bindparam("s_principal"),
-        pending_penalties=0,
+
+
+def _save_account(document_type: Any) -> Fast:
+    """The optimistic save of an account row, the document bound as ``document_type``."""
+    return Fast(
+        update(accounts)
+        .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
+        .values(
+            status=bindparam("s_status"),
+            version=bindparam("s_version"),
+            state=bindparam("s_state", type_=document_type),
+            principal_balance=bindparam("s_principal"),
+            pending_penalties=0,
+        )
     )
-)
+
+
+_SAVE_ACCOUNT = _save_account(accounts.c.state.type)
 # SQLite: the document bound as the text the repository encoded (and cached the state under).
-_SAVE_ACCOUNT_TEXT = Fast(
-    update(accounts)
-    .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
-    .values(
-        status=bindparam("s_status"),
-        version=bindparam("s_version"),
-        state=bindparam("s_state", type_=Text),
-        principal_balance=bindparam("s_principal"),
-        pending_penalties=0,
-    )
-)
+_SAVE_ACCOUNT_TEXT = _save_account(Text)
 _INSERT_ACCOUNT = insert(accounts)
 _INSERT_ROWS = Fast(insert(obligations).values({c.name: bindparam(c.name) for c in obligations.c}))
 _SELECT_BORROWER = select(borrowers).where(borrowers.c.borrower_id == bindparam("b"))
