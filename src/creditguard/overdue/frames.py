@@ -134,11 +134,13 @@ CLASSES = ("normal", "special-mention", "substandard", "doubtful", "loss")
 
 def check_frame(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], name: str) -> None:
     """Refuse a frame that lacks a column of ``schema`` or holds it with another dtype."""
+    # Polars builds a new Schema object per ``frame.schema``: read it once.
+    given = frame.schema
     for column, dtype in schema.items():
-        if column not in frame.columns:
+        if column not in given:
             raise InputError(f"{name}.{column}", "missing column")
-        if frame.schema[column] != dtype:
-            raise InputError(f"{name}.{column}", f"must be {dtype}, got {frame.schema[column]}")
+        if given[column] != dtype:
+            raise InputError(f"{name}.{column}", f"must be {dtype}, got {given[column]}")
 
 
 def _ratio(value: Fraction, den: int) -> int:

@@ -30,8 +30,10 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+import numpy as np
 import polars as pl
 from sqlalchemy import (
+    BindParameter,
     Connection,
     and_,
     bindparam,
@@ -48,7 +50,7 @@ from sqlalchemy import (
 from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError
-from creditguard.overdue.eod import run_day
+from creditguard.overdue.eod import day_number, run_day
 from creditguard.overdue.frames import ACCOUNTS_SCHEMA, OBLIGATIONS_SCHEMA, params_frame
 from creditguard.reporting.bureau_pboc import SPECIAL_EVENT_TYPES, special_codes
 from creditguard.servicing import line as line_domain
@@ -105,6 +107,7 @@ _STATUS_COLUMNS = (
     "restructured_class",
     "early_warning",
 )
+_STATUS_BOOLS = ("in_grace", "delinquent", "non_accrual", "early_warning")
 _STATUS_COUNTER = {"frozen": "frozen", "closed": "closed"}
 
 
@@ -144,6 +147,10 @@ def _no_hook(_: str) -> None:
     return None
 
 
+_RUN_OF = select(eod_runs).where(eod_runs.c.business_date == bindparam("on"))
+_COUNT_ACCOUNTS = select(func.count()).select_from(accounts)
+
+
 def run_through(
     svc: Servicing,
     through: date,
@@ -180,9 +187,7 @@ def run_end_of_day(
     """
     engine = svc.engine
     with UnitOfWork(engine) as uow:
-        run = uow.connection.execute(
-            select(eod_runs).where(eod_runs.c.business_date == on)
-        ).one_or_none()
+        run = uow.connection.execute(_RUN_OF, {"on": on}).one_or_none()
         if run is not None and run.status == "done":
             return _summary_from(on, run.summary, skipped=True)
         current = uow.business_date()
@@ -192,9 +197,7 @@ def run_end_of_day(
             uow.connection.execute(insert(eod_runs).values(business_date=on, status="running"))
     hook("started")
     with UnitOfWork(engine) as uow:
-        total_accounts = int(
-            uow.connection.execute(select(func.count()).select_from(accounts)).scalar_one()
-        )
+        total_accounts = int(uow.connection.execute(_COUNT_ACCOUNTS).scalar_one())
         account_ids = _servicing_due(uow.connection, on)
         borrowers = _borrowers(uow.connection)
     for start in range(0, len(account_ids), CHUNK_ACCOUNTS):
@@ -272,6 +275,32 @@ def _summary_from(on: date, stored: Mapping[str, Any] | None, *, skipped: bool) 
     )
 
 
+_PRODUCTS = select(products.c.name, products.c.kind, products.c.definition)
+_STATEMENT_LINES = (
+    select(accounts.c.account_id)
+    .where(accounts.c.kind == "line")
+    .where(accounts.c.product.in_(bindparam("products", expanding=True)))
+)
+_CARRYING_LINES = (
+    select(obligations.c.account_id)
+    .join(accounts, accounts.c.account_id == obligations.c.account_id)
+    .where(accounts.c.kind == "line")
+    .where(obligations.c.due_date < bindparam("on"))
+    .where(unpaid("principal") > 0)
+    .distinct()
+)
+_LOANS_DUE = (
+    select(obligations.c.account_id)
+    .join(accounts, accounts.c.account_id == obligations.c.account_id)
+    .where(accounts.c.kind == "loan")
+    .where(
+        (obligations.c.original_due_date == bindparam("on"))
+        | (obligations.c.due_date == bindparam("on"))
+    )
+    .distinct()
+)
+
+
 def _servicing_due(conn: Connection, on: date) -> list[str]:
     """The accounts whose servicing step has something to do on ``on``, in id order.
 
@@ -283,50 +312,35 @@ def _servicing_due(conn: Connection, on: date) -> list[str]:
     portfolio.
     """
     statement_days: dict[str, int] = {}
-    for name, kind, definition in conn.execute(
-        select(products.c.name, products.c.kind, products.c.definition)
-    ):
+    for name, kind, definition in conn.execute(_PRODUCTS):
         if kind == "revolving":
             statement_days[name] = int(dict(definition).get("statement_day", 1))
     statement_products = [n for n, d in statement_days.items() if d == on.day]
     due: set[str] = set()
     if statement_products:
-        due.update(
-            conn.execute(
-                select(accounts.c.account_id)
-                .where(accounts.c.kind == "line")
-                .where(accounts.c.product.in_(statement_products))
-            ).scalars()
-        )
+        due.update(conn.execute(_STATEMENT_LINES, {"products": statement_products}).scalars())
     if (on + timedelta(days=1)).day == 1:
-        due.update(
-            conn.execute(
-                select(obligations.c.account_id)
-                .join(accounts, accounts.c.account_id == obligations.c.account_id)
-                .where(accounts.c.kind == "line")
-                .where(obligations.c.due_date < on)
-                .where(unpaid("principal") > 0)
-                .distinct()
-            ).scalars()
-        )
-    due.update(
-        conn.execute(
-            select(obligations.c.account_id)
-            .join(accounts, accounts.c.account_id == obligations.c.account_id)
-            .where(accounts.c.kind == "loan")
-            .where((obligations.c.original_due_date == on) | (obligations.c.due_date == on))
-            .distinct()
-        ).scalars()
-    )
+        due.update(conn.execute(_CARRYING_LINES, {"on": on}).scalars())
+    due.update(conn.execute(_LOANS_DUE, {"on": on}).scalars())
     return sorted(str(a) for a in due)
 
 
+_BORROWERS = select(accounts.c.borrower_id).distinct().order_by(accounts.c.borrower_id)
+
+
 def _borrowers(conn: Connection) -> list[str]:
-    rows = conn.execute(select(accounts.c.borrower_id).distinct().order_by(accounts.c.borrower_id))
+    rows = conn.execute(_BORROWERS)
     return [str(r) for r in rows.scalars()]
 
 
 # -- one chunk of the overdue step -------------------------------------------------------------
+
+
+_CHUNK_DONE = select(eod_chunks.c.summary).where(
+    eod_chunks.c.business_date == bindparam("on"),
+    eod_chunks.c.step == "overdue",
+    eod_chunks.c.chunk == bindparam("chunk"),
+)
 
 
 def _overdue_chunk(
@@ -340,12 +354,7 @@ def _overdue_chunk(
     reference: bool = False,
 ) -> dict[str, int]:
     conn = uow.connection
-    gate = and_(
-        eod_chunks.c.business_date == on,
-        eod_chunks.c.step == "overdue",
-        eod_chunks.c.chunk == chunk_no,
-    )
-    done = conn.execute(select(eod_chunks.c.summary).where(gate)).one_or_none()
+    done = conn.execute(_CHUNK_DONE, {"on": on, "chunk": chunk_no}).one_or_none()
     if done is not None:
         return dict(done.summary or {})
     repo = AccountRepository(conn, ACCOUNT_TYPES)
@@ -358,7 +367,7 @@ def _overdue_chunk(
         acc_frame, ob_frame, products, stored = _load_frames(
             conn, repo, svc, chosen, on, reference=reference
         )
-        result = run_day(ob_frame, acc_frame, params_frame(products), on, verify_rows=False)
+        result = run_day(ob_frame, acc_frame, _params_of(products), on, verify_rows=False)
         counts = _apply(uow, repo, on, acc_frame, ob_frame, result, stored, reference=reference)
         _save_month_facts(conn, on, result.accounts, result.obligations)
     hook("chunk-uncommitted")
@@ -371,6 +380,24 @@ def _overdue_chunk(
 
 
 _UNPAID = unpaid()
+# The last params frames built, by the identity of their product objects: the service hands
+# out the same object per product definition, so a run of days builds each frame once. The
+# products are kept with the frame, so an id cannot be reused while its entry lives.
+_PARAMS_CACHE: dict[tuple[int, ...], tuple[list[Any], pl.DataFrame]] = {}
+_PARAMS_CACHE_SIZE = 8
+
+
+def _params_of(products: list[Any]) -> pl.DataFrame:
+    """``params_frame(products)``, reused while the same product objects come back."""
+    key = tuple(id(p) for p in products)
+    found = _PARAMS_CACHE.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], products, strict=True)):
+        return found[1]
+    frame = params_frame(products)
+    if len(_PARAMS_CACHE) >= _PARAMS_CACHE_SIZE:
+        _PARAMS_CACHE.pop(next(iter(_PARAMS_CACHE)))
+    _PARAMS_CACHE[key] = (list(products), frame)
+    return frame
 
 
 _QUIET_STATUS = and_(
@@ -389,6 +416,50 @@ _QUIET_STATUS = and_(
 REMINDER_HORIZON = 3  # days: PaymentDueSoon goes out at T−3 and T−1
 
 
+_CHUNK: BindParameter[Any] = bindparam("borrowers", expanding=True)
+_LINE = accounts.alias("line")
+_ACTIVE = (
+    select(accounts.c.borrower_id)
+    .distinct()
+    .select_from(accounts.outerjoin(account_status))
+    .where(accounts.c.borrower_id.in_(_CHUNK))
+    .where(
+        or_(
+            account_status.c.account_id.is_(None),
+            ~_QUIET_STATUS,
+            accounts.c.status.not_in(("active", "settled")),
+            exists()
+            .where(obligations.c.account_id == accounts.c.account_id)
+            .where(
+                or_(
+                    and_(
+                        _UNPAID > 0,
+                        or_(
+                            obligations.c.due_date <= bindparam("soon"),
+                            obligations.c.original_due_date <= bindparam("soon"),
+                        ),
+                    ),
+                    obligations.c.due_date == bindparam("on"),
+                )
+            ),
+            exists()
+            .where(journal_entries.c.account_ref == accounts.c.account_id)
+            .where(journal_entries.c.business_date == bindparam("on")),
+            exists()
+            .where(outbox_events.c.account_ref == accounts.c.account_id)
+            .where(outbox_events.c.business_date == bindparam("on")),
+        )
+    )
+)
+_CROSS_BORROWER_LOANS = (
+    select(accounts.c.borrower_id, _LINE.c.borrower_id)
+    .join(_LINE, _LINE.c.account_id == accounts.c.line_ref)
+    .where(accounts.c.borrower_id.in_(_CHUNK))
+    .where(_LINE.c.borrower_id.in_(_CHUNK))
+    .where(accounts.c.borrower_id != _LINE.c.borrower_id)
+)
+
+
 def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> list[str]:
     """The borrowers (of ``borrowers``) with at least one account whose day can change anything.
 
@@ -402,59 +473,57 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
     loan-restricts-line stay exact).
     """
     soon = on + timedelta(days=REMINDER_HORIZON)
-    due_soon = (
-        exists()
-        .where(obligations.c.account_id == accounts.c.account_id)
-        .where(
-            or_(
-                and_(
-                    _UNPAID > 0,
-                    or_(obligations.c.due_date <= soon, obligations.c.original_due_date <= soon),
-                ),
-                obligations.c.due_date == on,
-            )
-        )
-    )
-    posted = (
-        exists()
-        .where(journal_entries.c.account_ref == accounts.c.account_id)
-        .where(journal_entries.c.business_date == on)
-    )
-    happened = (
-        exists()
-        .where(outbox_events.c.account_ref == accounts.c.account_id)
-        .where(outbox_events.c.business_date == on)
-    )
-    rows = conn.execute(
-        select(accounts.c.borrower_id)
-        .distinct()
-        .select_from(accounts.outerjoin(account_status))
-        .where(accounts.c.borrower_id.in_(list(borrowers)))
-        .where(
-            or_(
-                account_status.c.account_id.is_(None),
-                ~_QUIET_STATUS,
-                accounts.c.status.not_in(("active", "settled")),
-                due_soon,
-                posted,
-                happened,
-            )
-        )
-    ).scalars()
+    chunk = list(borrowers)
+    rows = conn.execute(_ACTIVE, {"borrowers": chunk, "on": on, "soon": soon}).scalars()
     active = {str(b) for b in rows}
     # A loan drawn from a line restricts it (and the line's state feeds the loan's rules):
     # the two go through the kernels together even when their borrower ids differ.
-    line = accounts.alias("line")
-    for loan_borrower, line_borrower in conn.execute(
-        select(accounts.c.borrower_id, line.c.borrower_id)
-        .join(line, line.c.account_id == accounts.c.line_ref)
-        .where(accounts.c.borrower_id.in_(list(borrowers)))
-        .where(line.c.borrower_id.in_(list(borrowers)))
-        .where(accounts.c.borrower_id != line.c.borrower_id)
-    ):
+    for loan_borrower, line_borrower in conn.execute(_CROSS_BORROWER_LOANS, {"borrowers": chunk}):
         if loan_borrower in active or line_borrower in active:
             active.update((str(loan_borrower), str(line_borrower)))
     return sorted(active)
+
+
+_ACCOUNT_FIELDS = ("account", "kind", "borrower", "product", "status", "line_ref")
+# The chunk's accounts with their stored status row (outer join: none before the first EOD).
+_LOAD_ACCOUNTS = (
+    select(
+        accounts.c.account_id,
+        accounts.c.kind,
+        accounts.c.borrower_id,
+        accounts.c.product,
+        accounts.c.status,
+        accounts.c.line_ref,
+        account_status.c.account_id.label("has_status"),
+        *[account_status.c[k] for k in _STATUS_COLUMNS],
+    )
+    .select_from(accounts.outerjoin(account_status))
+    .where(accounts.c.borrower_id.in_(bindparam("borrowers", expanding=True)))
+    .order_by(accounts.c.account_id)
+)
+# Their obligations that can change today: something unpaid, or falling due today (the
+# month's bureau activity). Paid obligations change nothing.
+_LOAD_OBLIGATIONS = (
+    select(obligations, *[penalty_state.c[c] for c in PENALTY_COLUMNS])
+    .select_from(
+        obligations.outerjoin(
+            penalty_state,
+            and_(
+                penalty_state.c.account_id == obligations.c.account_id,
+                penalty_state.c.ref == obligations.c.ref,
+            ),
+        )
+    )
+    .where(obligations.c.account_id.in_(bindparam("accounts", expanding=True)))
+    .where((_UNPAID > 0) | (obligations.c.due_date == bindparam("on")))
+    .order_by(obligations.c.account_id, obligations.c.seq)
+)
+_OB_AT = {name: i for i, name in enumerate(obligations.c.keys())}
+_PEN_AT = {c: len(_OB_AT) + i for i, c in enumerate(PENALTY_COLUMNS)}
+_OB_INT_COLUMNS = (
+    *(f"{side}_{c}" for side in ("due", "paid", "waived") for c in COMPONENTS),
+    "minimum",
+)
 
 
 def _load_frames(
@@ -467,97 +536,71 @@ def _load_frames(
     reference: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[Any], dict[str, tuple[Any, ...] | None]]:
     """The chunk's accounts and open obligations as kernel frames, its products, and each
-    account's stored status row (``None`` when it has none yet)."""
-    acc_rows = conn.execute(
-        select(
-            accounts.c.account_id,
-            accounts.c.kind,
-            accounts.c.borrower_id,
-            accounts.c.product,
-            accounts.c.status,
-            accounts.c.line_ref,
-            account_status.c.account_id.label("has_status"),
-            *[account_status.c[k] for k in _STATUS_COLUMNS],
-        )
-        .select_from(accounts.outerjoin(account_status))
-        .where(accounts.c.borrower_id.in_(list(borrowers)))
-        .order_by(accounts.c.account_id)
-    ).all()
-    account_records: list[dict[str, Any]] = []
+    account's stored status row (``None`` when it has none yet).
+
+    Rows are turned into columns (``zip(*rows)``) and each column into a list once: the
+    frames are built column-wise, with no per-row dict.
+    """
+    acc_rows = conn.execute(_LOAD_ACCOUNTS, {"borrowers": list(borrowers)}).all()
+    n_fields = len(_ACCOUNT_FIELDS)
+    acc_cols: dict[str, list[Any]] = {c: [] for c in ACCOUNTS_SCHEMA}
     stored: dict[str, tuple[Any, ...] | None] = {}
-    for r in acc_rows:
-        stored[r.account_id] = (
-            None if r.has_status is None else tuple(getattr(r, c) for c in _STATUS_COLUMNS)
-        )
-        status = dict(_STATUS_DEFAULTS)
-        for k in _STATUS_DEFAULTS:
-            value = getattr(r, k)
-            if value is not None:
-                status[k] = value
-        is_line = r.kind == "line"
-        account_records.append(
-            {
-                "account": r.account_id,
-                "kind": r.kind,
-                "borrower": r.borrower_id,
-                "product": r.product,
-                "status": r.status,
-                "line_ref": r.line_ref,
-                **status,
-                "line_status": r.status if is_line else None,
-            }
-        )
-    acc_frame = pl.DataFrame(account_records, schema=ACCOUNTS_SCHEMA, orient="row")
-    row_of = {a["account"]: i for i, a in enumerate(account_records)}
-    names = list(row_of)
-    pen_cols = [penalty_state.c[c] for c in PENALTY_COLUMNS]
-    ob_rows = conn.execute(
-        select(obligations, *pen_cols)
-        .select_from(
-            obligations.outerjoin(
-                penalty_state,
-                and_(
-                    penalty_state.c.account_id == obligations.c.account_id,
-                    penalty_state.c.ref == obligations.c.ref,
-                ),
+    if acc_rows:
+        columns = list(zip(*acc_rows, strict=True))
+        for i, name in enumerate(_ACCOUNT_FIELDS):
+            acc_cols[name] = list(columns[i])
+        has_status = columns[n_fields]
+        status_cols = columns[n_fields + 1 :]
+        for account, has, *row in zip(acc_cols["account"], has_status, *status_cols, strict=True):
+            stored[account] = None if has is None else tuple(row)
+        for name, column in zip(_STATUS_COLUMNS, status_cols, strict=True):
+            if name not in _STATUS_DEFAULTS:
+                continue
+            default = _STATUS_DEFAULTS[name]
+            acc_cols[name] = (
+                list(column) if default is None else [default if v is None else v for v in column]
             )
-        )
-        .where(obligations.c.account_id.in_(names))
-        # Only what can change today: obligations with something unpaid, and those falling
-        # due today (the month's bureau activity). Paid obligations change nothing.
-        .where((_UNPAID > 0) | (obligations.c.due_date == on))
-        .order_by(obligations.c.account_id, obligations.c.seq)
-    ).all()
-    records = []
+        acc_cols["line_status"] = [
+            status if kind == "line" else None
+            for kind, status in zip(acc_cols["kind"], acc_cols["status"], strict=True)
+        ]
+    acc_frame = pl.DataFrame(acc_cols, schema=ACCOUNTS_SCHEMA)
+    names = acc_cols["account"]
+    row_of = {a: i for i, a in enumerate(names)}
+    ob_rows = conn.execute(_LOAD_OBLIGATIONS, {"accounts": names, "on": on}).all()
+    ob_cols: dict[str, list[Any]] = {c: [] for c in OBLIGATIONS_SCHEMA}
     steps: dict[tuple[str, str], tuple[date | None, int]] = {}
-    for r in ob_rows:
-        steps[(r.account_id, r.ref)] = (r.step_due_date, int(r.step_left))
-        rec: dict[str, Any] = {
-            "account": r.account_id,
-            "account_row": row_of[r.account_id],
-            "ref": r.ref,
-            "kind": r.kind,
-            "due_date": r.due_date,
-            "minimum": int(r.minimum),
+    if ob_rows:
+        columns = list(zip(*ob_rows, strict=True))
+        for name in ("account_id", "ref", "kind", "due_date"):
+            ob_cols["account" if name == "account_id" else name] = list(columns[_OB_AT[name]])
+        ob_cols["account_row"] = [row_of[a] for a in ob_cols["account"]]
+        for name in _OB_INT_COLUMNS:
+            ob_cols[name] = list(map(int, columns[_OB_AT[name]]))
+        for name in PENALTY_COLUMNS:
+            ob_cols[name] = [0 if v is None else int(v) for v in columns[_PEN_AT[name]]]
+        steps = {
+            (a, r): (d, int(left))
+            for a, r, d, left in zip(
+                ob_cols["account"],
+                ob_cols["ref"],
+                columns[_OB_AT["step_due_date"]],
+                columns[_OB_AT["step_left"]],
+                strict=True,
+            )
         }
-        for side in ("due", "paid", "waived"):
-            for c in COMPONENTS:
-                rec[f"{side}_{c}"] = int(getattr(r, f"{side}_{c}"))
-        for c in PENALTY_COLUMNS:
-            value = getattr(r, c)
-            rec[c] = 0 if value is None else int(value)
-        records.append(rec)
-    _line_minimums(repo, account_records, records, None if reference else steps)
-    ob_frame = pl.DataFrame(records, schema=OBLIGATIONS_SCHEMA, orient="row")
-    product_names = sorted({a["product"] for a in account_records})
+    lines = [a for a, kind in zip(names, acc_cols["kind"], strict=True) if kind == "line"]
+    _line_minimums(repo, lines, ob_cols, None if reference else steps)
+    ob_frame = pl.DataFrame(ob_cols, schema=OBLIGATIONS_SCHEMA)
+    product_names = sorted(set(acc_cols["product"]))
     products = [svc.product_in(repo, name) for name in product_names]
     return acc_frame, ob_frame, products, stored
 
 
 def _line_minimums(
     repo: AccountRepository,
-    account_records: Sequence[Mapping[str, Any]],
-    records: list[dict[str, Any]],
+    lines: Sequence[str],
+    columns: dict[str, list[Any]],
     steps: Mapping[tuple[str, str], tuple[date | None, int]] | None,
 ) -> None:
     """Give each statement row the minimum *milestone* the kernels judge past-due by.
@@ -568,32 +611,40 @@ def _line_minimums(
     earliest uncovered step: that step's due date, and a minimum whose unpaid part is exactly
     what the step still needs. A statement with every step covered shows nothing unpaid.
 
-    ``steps`` are the steps the repository stored with the rows at the line's last save (a
-    bulk penalty does not move them); ``None`` (the reference path) derives them from each
-    line's loaded state instead.
+    ``columns`` are the obligation frame's columns (``due_date`` and ``minimum`` are set in
+    place). ``steps`` are the steps the repository stored with the rows at the line's last
+    save (a bulk penalty does not move them); ``None`` (the reference path) derives them from
+    each line's loaded state instead.
     """
-    lines = [a["account"] for a in account_records if a["kind"] == "line"]
-    by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in records:
-        by_account[rec["account"]].append(rec)
+    if not lines:
+        return
+    wanted = set(lines)
+    by_account: dict[str, list[int]] = defaultdict(list)
+    for i, account in enumerate(columns["account"]):
+        if account in wanted:
+            by_account[account].append(i)
+    refs, due_dates, minimums = columns["ref"], columns["due_date"], columns["minimum"]
     for account in lines:
-        if not by_account.get(account):
+        rows = by_account.get(account)
+        if not rows:
             continue
-        if steps is None or any(steps[(account, r["ref"])][1] < 0 for r in by_account[account]):
+        if steps is None or any(steps[(account, refs[i])][1] < 0 for i in rows):
             uncovered = line_model.uncovered(repo.get(account))
         else:
             uncovered = {}
-            for rec in by_account[account]:
-                step_due, step_left = steps[(account, rec["ref"])]
+            for i in rows:
+                step_due, step_left = steps[(account, refs[i])]
                 if step_due is not None:
-                    uncovered[rec["ref"]] = (step_due, step_left)
-        for rec in by_account[account]:
-            settled = sum(rec[f"paid_{c}"] + rec[f"waived_{c}"] for c in COMPONENTS)
-            found = uncovered.get(rec["ref"])
+                    uncovered[refs[i]] = (step_due, step_left)
+        for i in rows:
+            settled = sum(
+                columns[f"{side}_{c}"][i] for side in ("paid", "waived") for c in COMPONENTS
+            )
+            found = uncovered.get(refs[i])
             if found is None:
-                rec["minimum"] = settled
+                minimums[i] = settled
             else:
-                rec["due_date"], rec["minimum"] = found[0], settled + found[1]
+                due_dates[i], minimums[i] = found[0], settled + found[1]
 
 
 def _apply(
@@ -628,8 +679,7 @@ def _apply(
     penalties: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for account, ref, booked, suspense in charged.iter_rows():
         penalties[account].append((ref, int(booked), int(suspense)))
-    prev = {r["account"]: r for r in before.iter_rows(named=True)}
-    new_rows = {r["account"]: r for r in after.iter_rows(named=True)}
+    prev, new_rows = _touched_rows(before, after, set(penalties))
     status_changed = {
         account
         for account, row in new_rows.items()
@@ -684,6 +734,35 @@ def _apply(
             counts["cured"] += 1
     _emit_all(conn, on, events)
     return counts
+
+
+_TOUCH_COLUMNS = ("kind", "status", "line_status", "written_off_on")
+
+
+def _touched_rows(
+    before: pl.DataFrame, after: pl.DataFrame, charged: set[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """``(before, after)`` rows by account of the accounts ``_apply`` may act on: those whose
+    status, line status or write-off date changed, and the ``charged`` ones.
+
+    Read column-wise; only those rows become dicts (with the columns ``_apply`` reads), so a
+    chunk of mostly unchanged accounts costs one list per column.
+    """
+    names = after.get_column("account").to_list()
+    old = {c: before.get_column(c).to_list() for c in _TOUCH_COLUMNS}
+    new = {c: after.get_column(c).to_list() for c in (*_TOUCH_COLUMNS, "line_reason")}
+    prev: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for i, account in enumerate(names):
+        if (
+            account in charged
+            or old["status"][i] != new["status"][i]
+            or old["line_status"][i] != new["line_status"][i]
+            or old["written_off_on"][i] != new["written_off_on"][i]
+        ):
+            prev[account] = {c: old[c][i] for c in _TOUCH_COLUMNS}
+            rows[account] = {c: values[i] for c, values in new.items()}
+    return prev, rows
 
 
 def _penalty_postings(
@@ -743,6 +822,30 @@ def _apply_one(
     return postings
 
 
+_SET_STATUS = (
+    update(accounts).where(accounts.c.account_id == bindparam("a")).values(status=bindparam("s"))
+)
+_BUMP_VERSION = (
+    update(accounts)
+    .where(accounts.c.account_id == bindparam("a"))
+    .values(version=accounts.c.version + 1)
+)
+_ADD_PENALTY = (
+    update(obligations)
+    .where(obligations.c.account_id == bindparam("a"))
+    .where(obligations.c.ref == bindparam("r"))
+    .values(due_penalty=obligations.c.due_penalty + bindparam("amount"))
+)
+_NOTE_PENDING = (
+    update(accounts)
+    .where(accounts.c.account_id == bindparam("a"))
+    .values(
+        version=accounts.c.version + 1,
+        pending_penalties=accounts.c.pending_penalties + bindparam("n"),
+    )
+)
+
+
 def _charge_in_bulk(
     uow: UnitOfWork,
     on: date,
@@ -759,27 +862,11 @@ def _charge_in_bulk(
         for account in touched:
             uow.lock(account)
     if loan_moves:
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.account_id == bindparam("a"))
-            .values(status=bindparam("s")),
-            [{"a": a, "s": st} for a, st in sorted(loan_moves.items())],
-        )
+        conn.execute(_SET_STATUS, [{"a": a, "s": st} for a, st in sorted(loan_moves.items())])
     if not charges:
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.account_id == bindparam("a"))
-            .values(version=accounts.c.version + 1),
-            [{"a": a} for a in touched],
-        )
+        conn.execute(_BUMP_VERSION, [{"a": a} for a in touched])
         return
-    conn.execute(
-        update(obligations)
-        .where(obligations.c.account_id == bindparam("a"))
-        .where(obligations.c.ref == bindparam("r"))
-        .values(due_penalty=obligations.c.due_penalty + bindparam("amount")),
-        [{"a": a, "r": r, "amount": b} for a, r, b in charges],
-    )
+    conn.execute(_ADD_PENALTY, [{"a": a, "r": r, "amount": b} for a, r, b in charges])
     position: dict[str, int] = defaultdict(int)
     rows = []
     for account, ref, booked in charges:
@@ -794,15 +881,7 @@ def _charge_in_bulk(
         )
         position[account] += 1
     conn.execute(insert(penalty_pending), rows)
-    conn.execute(
-        update(accounts)
-        .where(accounts.c.account_id == bindparam("a"))
-        .values(
-            version=accounts.c.version + 1,
-            pending_penalties=accounts.c.pending_penalties + bindparam("n"),
-        ),
-        [{"a": a, "n": position.get(a, 0)} for a in touched],
-    )
+    conn.execute(_NOTE_PENDING, [{"a": a, "n": position.get(a, 0)} for a in touched])
 
 
 def _emit_all(conn: Connection, on: date, events: Sequence[tuple[str, str, Any]]) -> None:
@@ -844,18 +923,21 @@ def _write_off_postings(uow: UnitOfWork, account: str, pending: Iterable[Posting
 def _save_penalty_state(
     conn: Connection, before: pl.DataFrame, obs: pl.DataFrame, *, rewrite_all: bool
 ) -> None:
-    """Store the penalty runs of the obligations whose runs changed today."""
+    """Store the penalty runs of the obligations whose runs changed today.
+
+    ``obs`` is ``before`` with the kernels' columns replaced, row for row (one row per
+    obligation): a row changed when any of its penalty columns differs at the same position.
+    """
     keys = ["account", "ref"]
     if rewrite_all:
         changed = obs.select(*keys, *PENALTY_COLUMNS)
     else:
-        old = before.select(*keys, *[pl.col(c).alias(f"{c}_old") for c in PENALTY_COLUMNS])
-        changed = (
-            obs.select(*keys, *PENALTY_COLUMNS)
-            .join(old, on=keys, how="left")
-            .filter(pl.any_horizontal([pl.col(c) != pl.col(f"{c}_old") for c in PENALTY_COLUMNS]))
-            .select(*keys, *PENALTY_COLUMNS)
-        )
+        moved = np.zeros(obs.height, dtype=bool)
+        for c in PENALTY_COLUMNS:
+            moved |= before.get_column(c).to_numpy() != obs.get_column(c).to_numpy()
+        if not moved.any():
+            return
+        changed = obs.select(*keys, *PENALTY_COLUMNS).filter(pl.Series(moved))
     loaded = list(changed.select(*keys).iter_rows())
     if not loaded:
         return
@@ -864,13 +946,22 @@ def _save_penalty_state(
             tuple_(penalty_state.c.account_id, penalty_state.c.ref).in_(loaded)
         )
     )
-    live = changed.filter(pl.any_horizontal([pl.col(c) != 0 for c in PENALTY_COLUMNS]))
+    columns = [changed.get_column(c).to_list() for c in PENALTY_COLUMNS]
     rows = [
-        {"account_id": r["account"], "ref": r["ref"], **{c: int(r[c]) for c in PENALTY_COLUMNS}}
-        for r in live.iter_rows(named=True)
+        {
+            "account_id": account,
+            "ref": ref,
+            **dict(zip(PENALTY_COLUMNS, map(int, values), strict=True)),
+        }
+        for (account, ref), *values in zip(loaded, *columns, strict=True)
+        if any(values)
     ]
     if rows:
         conn.execute(insert(penalty_state), rows)
+
+
+_STATUS_SAVE = tuple((c, bool if c in _STATUS_BOOLS else int if c in ("dpd", "stage") else None)
+                     for c in _STATUS_COLUMNS)  # fmt: skip
 
 
 def _save_status(
@@ -885,135 +976,129 @@ def _save_status(
 
     ``updated_on`` is therefore the date the row last changed (or was last fully rewritten).
     """
+    names = after.get_column("account").to_list()
+    columns = [after.get_column(c).to_list() for c in _STATUS_COLUMNS]
     rows = []
-    for r in after.iter_rows(named=True):
-        if not rewrite_all and stored[r["account"]] == tuple(r[c] for c in _STATUS_COLUMNS):
+    for account, *values in zip(names, *columns, strict=True):
+        if not rewrite_all and stored[account] == tuple(values):
             continue
-        rows.append(
-            {
-                "account_id": r["account"],
-                "dpd": int(r["dpd"]),
-                "in_grace": bool(r["in_grace"]),
-                "delinquent": bool(r["delinquent"]),
-                "bucket": r["bucket"],
-                "classification": r["classification"],
-                "stage": int(r["stage"]),
-                "non_accrual": bool(r["non_accrual"]),
-                "written_off_on": r["written_off_on"],
-                "notice_sent_on": r["notice_sent_on"],
-                "observation_end": r["observation_end"],
-                "restructured_class": r["restructured_class"],
-                "early_warning": bool(r["early_warning"]),
-                "updated_on": on,
-            }
-        )
+        row: dict[str, Any] = {"account_id": account}
+        for (c, cast), value in zip(_STATUS_SAVE, values, strict=True):
+            row[c] = value if cast is None else cast(value)
+        row["updated_on"] = on
+        rows.append(row)
     if not rows:
         return
-    names = [r["account_id"] for r in rows]
-    conn.execute(delete(account_status).where(account_status.c.account_id.in_(names)))
+    rewritten = [r["account_id"] for r in rows]
+    conn.execute(delete(account_status).where(account_status.c.account_id.in_(rewritten)))
     conn.execute(insert(account_status), rows)
+
+
+_NAMES: BindParameter[Any] = bindparam("names", expanding=True)
+_MONTH_PAID = (
+    select(journal_entries.c.account_ref)
+    .where(journal_entries.c.business_date == bindparam("on"))
+    .where(journal_entries.c.kind == "repay")
+    .where(journal_entries.c.account_ref.in_(_NAMES))
+)
+_MONTH_PRINCIPAL = select(accounts.c.account_id, accounts.c.principal_balance).where(
+    accounts.c.account_id.in_(_NAMES)
+)
+_MONTH_EXISTING = (
+    select(bureau_months)
+    .where(bureau_months.c.month == bindparam("month"))
+    .where(bureau_months.c.account_id.in_(_NAMES))
+)
+_MONTH_DELETE = (
+    delete(bureau_months)
+    .where(bureau_months.c.month == bindparam("month"))
+    .where(bureau_months.c.account_id.in_(_NAMES))
+)
+_MONTH_SPECIAL = (
+    select(outbox_events.c.account_ref, outbox_events.c.type, outbox_events.c.payload)
+    .where(outbox_events.c.business_date == bindparam("on"))
+    .where(outbox_events.c.type.in_(SPECIAL_EVENT_TYPES))
+    .where(outbox_events.c.account_ref.in_(_NAMES))
+)
+_MONTH_ENDED = (
+    select(bureau_months.c.account_id)
+    .where(bureau_months.c.month < bindparam("month"))
+    .where(bureau_months.c.ended_on.is_not(None))
+    .where(bureau_months.c.account_id.in_(_NAMES))
+)
+
+
+def _month_amounts(on: date, n: int, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
+    """Per account row: (an obligation falls due today, unpaid charges fallen due by today,
+    unpaid past-due amount), summed exactly in int64 over the account's obligations."""
+    fell_due = np.zeros(n, dtype=bool)
+    charges = np.zeros(n, dtype=np.int64)
+    overdue = np.zeros(n, dtype=np.int64)
+    if not obs.height:
+        return fell_due, charges, overdue
+
+    def ints(column: str) -> Any:
+        return obs.get_column(column).to_numpy().astype(np.int64, copy=False)
+
+    def unpaid_of(c: str) -> Any:
+        return ints(f"due_{c}") - ints(f"paid_{c}") - ints(f"waived_{c}")
+
+    rows = ints("account_row")
+    due = obs.get_column("due_date").cast(pl.Int64).to_numpy()
+    t = day_number(on)
+    unpaid_p = unpaid_of("principal")
+    unpaid_other = unpaid_of("interest") + unpaid_of("fee") + unpaid_of("penalty")
+    past_due = obs.get_column("past_due").to_numpy().astype(bool, copy=False)
+    fell_due[rows[due == t]] = True
+    np.add.at(charges, rows, np.where(due <= t, unpaid_other, 0))
+    np.add.at(overdue, rows, np.where(past_due, unpaid_p + unpaid_other, 0))
+    return fell_due, charges, overdue
 
 
 def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.DataFrame) -> None:
     """Fold today's picture into each account's facts for this calendar month."""
     month = f"{on.year:04d}-{on.month:02d}"
     names = after.get_column("account").to_list()
-    paid_today = {
-        str(a)
-        for a in conn.execute(
-            select(journal_entries.c.account_ref)
-            .where(journal_entries.c.business_date == on)
-            .where(journal_entries.c.kind == "repay")
-            .where(journal_entries.c.account_ref.in_(names))
-        ).scalars()
-    }
-    t = pl.lit(on)
-    per_account = (
-        obs.with_columns(
-            unpaid_p=pl.col("due_principal")
-            - pl.col("paid_principal")
-            - pl.col("waived_principal"),
-            unpaid_other=sum(
-                pl.col(f"due_{c}") - pl.col(f"paid_{c}") - pl.col(f"waived_{c}")
-                for c in ("interest", "fee", "penalty")
-            ),
-        )
-        .group_by("account")
-        .agg(
-            fell_due=(pl.col("due_date") == t).any(),
-            charges=pl.when(pl.col("due_date") <= t)
-            .then(pl.col("unpaid_other"))
-            .otherwise(0)
-            .sum(),
-            overdue_amount=pl.when(pl.col("past_due"))
-            .then(pl.col("unpaid_p") + pl.col("unpaid_other"))
-            .otherwise(0)
-            .sum(),
-        )
-    )
-    facts = {r["account"]: r for r in per_account.iter_rows(named=True)}
-    principal = {
-        str(a): int(b)
-        for a, b in conn.execute(
-            select(accounts.c.account_id, accounts.c.principal_balance).where(
-                accounts.c.account_id.in_(names)
-            )
-        )
-    }
+    paid_today = {str(a) for a in conn.execute(_MONTH_PAID, {"on": on, "names": names}).scalars()}
+    fell_due, charges, overdue = _month_amounts(on, after.height, obs)
+    principal = {str(a): int(b) for a, b in conn.execute(_MONTH_PRINCIPAL, {"names": names})}
     existing = {
-        r.account_id: r
-        for r in conn.execute(
-            select(bureau_months)
-            .where(bureau_months.c.month == month)
-            .where(bureau_months.c.account_id.in_(names))
-        )
+        r.account_id: r for r in conn.execute(_MONTH_EXISTING, {"month": month, "names": names})
     }
-    conn.execute(
-        delete(bureau_months)
-        .where(bureau_months.c.month == month)
-        .where(bureau_months.c.account_id.in_(names))
-    )
+    conn.execute(_MONTH_DELETE, {"month": month, "names": names})
     special: dict[str, set[int]] = defaultdict(set)
-    for account, type_, payload in conn.execute(
-        select(outbox_events.c.account_ref, outbox_events.c.type, outbox_events.c.payload)
-        .where(outbox_events.c.business_date == on)
-        .where(outbox_events.c.type.in_(SPECIAL_EVENT_TYPES))
-        .where(outbox_events.c.account_ref.in_(names))
-    ):
+    for account, type_, payload in conn.execute(_MONTH_SPECIAL, {"on": on, "names": names}):
         special[str(account)].update(special_codes(type_, payload))
     ended_before = {
-        str(a)
-        for a in conn.execute(
-            select(bureau_months.c.account_id)
-            .where(bureau_months.c.month < month)
-            .where(bureau_months.c.ended_on.is_not(None))
-            .where(bureau_months.c.account_id.in_(names))
-        ).scalars()
+        str(a) for a in conn.execute(_MONTH_ENDED, {"month": month, "names": names}).scalars()
     }
+    columns = after.select(
+        "dpd", "delinquent", "classification", "written_off_on", "status", "notice_sent_on"
+    ).get_columns()
     rows = []
-    for r in after.iter_rows(named=True):
-        account = r["account"]
+    for i, (account, dpd, delinquent, classification, written_off_on, status, notice) in enumerate(
+        zip(names, *(c.to_list() for c in columns), strict=True)
+    ):
         if account in ended_before:
             continue  # an account that ended is reported once, in the month it ended (C)
-        f = facts.get(account, {})
         old = existing.get(account)
-        settled = r["status"] == "settled"
+        settled = status == "settled"
         rows.append(
             {
                 "account_id": account,
                 "month": month,
-                "dpd": int(r["dpd"]),
-                "delinquent_at_end": bool(r["delinquent"]),
-                "delinquent_in_month": bool(r["delinquent"])
+                "dpd": int(dpd),
+                "delinquent_at_end": bool(delinquent),
+                "delinquent_in_month": bool(delinquent)
                 or bool(old is not None and old.delinquent_in_month),
-                "activity": bool(f.get("fell_due"))
+                "activity": bool(fell_due[i])
                 or account in paid_today
                 or bool(old is not None and old.activity),
                 # All unpaid principal (a line's unbilled purchases too) + fallen-due charges.
-                "balance": principal.get(account, 0) + int(f.get("charges") or 0),
-                "overdue_amount": int(f.get("overdue_amount") or 0),
-                "classification": r["classification"],
-                "written_off_on": r["written_off_on"],
+                "balance": principal.get(account, 0) + int(charges[i]),
+                "overdue_amount": int(overdue[i]),
+                "classification": classification,
+                "written_off_on": written_off_on,
                 "ended_on": (old.ended_on if old is not None and old.ended_on else on)
                 if settled
                 else None,
@@ -1021,7 +1106,7 @@ def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.D
                 "special": sorted(special[account].union(old.special or []))
                 if old is not None
                 else sorted(special[account]),
-                "notice_sent_on": r["notice_sent_on"],
+                "notice_sent_on": notice,
             }
         )
     if rows:
