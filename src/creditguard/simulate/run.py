@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, or_, select
 
 from creditguard.calendar import add_months
 from creditguard.money import InputError
@@ -94,6 +94,9 @@ def _due_frame(engine: Engine, day: date) -> pl.DataFrame:
                 unpaid().label("unpaid"),
                 unpaid("principal").label("principal"),
                 (obligations.c.minimum - settled()).label("min_left"),
+            ).where(
+                # Only rows that add to any column below: settled rows owe and need nothing.
+                or_(unpaid() > 0, obligations.c.minimum > settled())
             )
         ).all()
     schema = {
