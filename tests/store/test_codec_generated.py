@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, IntEnum, StrEnum
+from enum import Enum, StrEnum
 from fractions import Fraction
 from typing import Any
 
@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # The encoding rules before the generated encoders, shared with the bulk codec test.
+from test_bulk_codec import Colour, Level
 from test_bulk_codec import _old_encode as _ref_encode
 
 from creditguard.servicing.service import ACCOUNT_TYPES
@@ -102,16 +103,6 @@ def _outcome(f: Any, *args: Any) -> tuple[str, Any]:
         return "value", f(*args)
     except Exception as exc:  # the failure must be the same one
         return "error", (type(exc), str(exc))
-
-
-class Colour(Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Level(IntEnum):
-    LOW = 1
-    HIGH = 2
 
 
 class Mood(StrEnum):
