@@ -387,12 +387,11 @@ class AccountRepository:
         state is cached under it for the next load."""
         cls: type = type(state)
         bare = dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
-        encoded = encode_document(
+        text, encoded = encode_document(
             bare, _document_names(cls), self._encoded.pop(state.account, None)
         )
-        assert encoded.text is not None
-        STATES.put(cls, encoded.text, encoded)
-        return encoded.text
+        STATES.put(cls, text, encoded)
+        return text
 
     def _obligation_rows(self, state: Any) -> list[dict[str, Any]]:
         steps = _uncovered_steps(state)

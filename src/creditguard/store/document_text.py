@@ -29,9 +29,10 @@ class Encoded:
     """A document state (obligation fields empty) and, when known, the texts it encodes to."""
 
     state: Any
-    text: str | None = None
-    fields: dict[str, str] | None = None  # field → its canonical text
-    items: dict[str, list[str]] | None = None  # tuple field → its elements' texts
+    # Kept once per piece (a cached state holds them for the account's next save): the texts of
+    # fields that are not tuples, and of each tuple field's elements.
+    fields: dict[str, str] | None = None
+    items: dict[str, list[str]] | None = None
 
 
 def _shared_prefix(new: tuple[Any, ...], old: tuple[Any, ...]) -> int:
@@ -42,8 +43,11 @@ def _shared_prefix(new: tuple[Any, ...], old: tuple[Any, ...]) -> int:
     return n
 
 
-def encode_document(state: Any, names: tuple[str, ...], before: Encoded | None) -> Encoded:
-    """``state``'s document text (its fields ``names``, sorted), reusing ``before``'s pieces.
+def encode_document(
+    state: Any, names: tuple[str, ...], before: Encoded | None
+) -> tuple[str, Encoded]:
+    """``state``'s document text (its fields ``names``, sorted), reusing ``before``'s pieces;
+    and the pieces, for the next save.
 
     ``state`` must already have its obligation fields emptied (they are rows, not document).
     """
@@ -56,29 +60,33 @@ def encode_document(state: Any, names: tuple[str, ...], before: Encoded | None) 
             assert before is not None and before.fields is not None and before.items is not None
             prior = getattr(before.state, name)
             if value is prior:
-                fields[name] = before.fields[name]
                 if name in before.items:
                     items[name] = before.items[name]
+                else:
+                    fields[name] = before.fields[name]
                 continue
             if type(value) is tuple and name in before.items:
                 k = _shared_prefix(value, prior)
-                elements = before.items[name][:k] + [canonical_json(encode(v)) for v in value[k:]]
-                items[name] = elements
-                fields[name] = "[" + ",".join(elements) + "]"
+                items[name] = before.items[name][:k] + [
+                    canonical_json(encode(v)) for v in value[k:]
+                ]
                 continue
         if type(value) is tuple:
-            elements = [canonical_json(encode(v)) for v in value]
-            items[name] = elements
-            fields[name] = "[" + ",".join(elements) + "]"
+            items[name] = [canonical_json(encode(v)) for v in value]
         else:
             fields[name] = canonical_json(encode(value))
     # Field names are plain identifiers: their JSON is the name in quotes.
-    text = "{" + ",".join(f'"{name}":{fields[name]}' for name in sorted(names)) + "}"
+    text = "{" + ",".join(f'"{name}":{_piece(name, fields, items)}' for name in sorted(names)) + "}"
     if VERIFY:
         whole = canonical_json({name: encode(getattr(state, name)) for name in names})
         if text != whole:
             raise AssertionError(f"joined document text differs:\n{text}\n{whole}")
-    return Encoded(state, text, fields, items)
+    return text, Encoded(state, fields, items)
+
+
+def _piece(name: str, fields: dict[str, str], items: dict[str, list[str]]) -> str:
+    found = items.get(name)
+    return fields[name] if found is None else "[" + ",".join(found) + "]"
 
 
 def document_names(cls: type, obligation_fields: tuple[str, ...]) -> tuple[str, ...]:
