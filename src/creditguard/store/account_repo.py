@@ -53,7 +53,7 @@ from creditguard.store.servicing_tables import (
     obligations,
     products,
 )
-from creditguard.store.state_cache import STATES
+from creditguard.store.state_cache import STATES, Key
 from creditguard.store.tables import system_state
 
 __all__ = ["AccountRepository", "ConcurrentUpdate", "UnknownAccount"]
@@ -199,18 +199,19 @@ def _document_names(cls: type) -> tuple[str, ...]:
     return document_names(cls, _obligation_fields(cls))
 
 
-def _document_state(cls: type, stored: Any) -> Encoded:
+def _document_state(cls: type, stored: Any) -> tuple[Encoded, Key | None]:
     """The state of a stored document (text on SQLite, parsed JSON on PostgreSQL) with its
     obligation fields empty: decoded once per distinct text (see state_cache), with the
-    texts it encodes to when the repository saved it itself."""
+    texts it encodes to when the repository saved it itself; and its cache key (SQLite)."""
     empty: dict[str, Any] = {f: [] for f in _obligation_fields(cls)}
     if not isinstance(stored, str):
-        return Encoded(decode(cls, {**stored, **empty}))
-    found: Encoded | None = STATES.get(cls, stored)
+        return Encoded(decode(cls, {**stored, **empty})), None
+    key = STATES.key(cls, stored)
+    found: Encoded | None = STATES.get(key)
     if found is None:
         found = Encoded(decode(cls, {**json.loads(stored), **empty}))
-        STATES.put(cls, stored, found)
-    return found
+        STATES.put(key, found)
+    return found, key
 
 
 def _obligation_row(
@@ -266,7 +267,7 @@ class AccountRepository:
         # The obligation rows as read, so a save writes only the rows that changed.
         self._rows: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         # The document as read (SQLite), so a save re-encodes only what changed.
-        self._encoded: dict[str, Encoded] = {}
+        self._encoded: dict[str, tuple[Encoded, Key | None]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -287,8 +288,8 @@ class AccountRepository:
         if row is None:
             raise UnknownAccount(account)
         cls = self.types[row.kind]
-        encoded = _document_state(cls, row.state)
-        self._encoded[account] = encoded
+        encoded, key = _document_state(cls, row.state)
+        self._encoded[account] = (encoded, key)
         state = encoded.state
         if row.kind == "loan" and str(state.status) != row.status:
             # The end of day moved the loan between active and past-due in bulk (the column
@@ -387,10 +388,11 @@ class AccountRepository:
         state is cached under it for the next load."""
         cls: type = type(state)
         bare = dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
-        text, encoded = encode_document(
-            bare, _document_names(cls), self._encoded.pop(state.account, None)
-        )
-        STATES.put(cls, text, encoded)
+        before, old_key = self._encoded.pop(state.account, (None, None))
+        text, encoded = encode_document(bare, _document_names(cls), before)
+        if old_key is not None:
+            STATES.discard(old_key)  # that text is this account's past: no load will ask again
+        STATES.put(STATES.key(cls, text), encoded)
         return text
 
     def _obligation_rows(self, state: Any) -> list[dict[str, Any]]:
