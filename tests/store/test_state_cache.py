@@ -1,9 +1,14 @@
-"""The decoded-state cache returns exactly what decoding the stored document returns."""
+"""The decoded-state cache and the incremental document text, on the engine's real saves.
+
+SQLite only: there the repository stores the document as the text it encoded and the driver
+returns it as text. PostgreSQL's driver returns JSONB parsed, so the repository decodes and
+encodes whole documents there (the rest of the suite covers that path on both databases).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import Engine
@@ -23,18 +28,54 @@ def _all_states(engine: Engine) -> dict[str, object]:
         return {s.account: s for s in repo.all()}
 
 
-def test_cached_states_equal_fresh_decoding(engine: Engine) -> None:
-    """After a simulation (saves fill the cache) every account loads equal to a fresh decode."""
-    scenario = replace(shipped_scenario("default"), borrowers=40, months=3)
-    sim_run.simulate(scenario, engine)
-    hits = STATES.hits
-    cached = _all_states(engine)
-    if engine.dialect.name == "sqlite":
-        assert STATES.hits > hits  # the loads above were served from saves' entries
+@dataclass
+class _Run:
+    engine: Engine
+    entries_after_run: int  # live cache entries when the simulation ended
+    prefixes: list[int]  # shared-prefix lengths document_text found, one per tuple field
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Run]:
+    """A 40 × 3 simulation with every joined document text checked against the whole-document
+    encoding (``document_text.VERIFY`` raises on any difference, failing the run)."""
+    engine = connect(f"sqlite:///{tmp_path_factory.mktemp('cache') / 'sim.sqlite'}")
+    prefixes: list[int] = []
+    original = document_text._shared_prefix
+
+    def counting(new: tuple[object, ...], old: tuple[object, ...]) -> int:
+        k = original(new, old)
+        prefixes.append(k)
+        return k
+
     STATES.clear()
-    fresh = _all_states(engine)
-    assert len(fresh) > 20
-    assert cached == fresh
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(document_text, "VERIFY", True)
+        mp.setattr(document_text, "_shared_prefix", counting)
+        sim_run.simulate(replace(shipped_scenario("default"), borrowers=40, months=3), engine)
+    yield _Run(engine, len(STATES), prefixes)
+    engine.dispose()
+
+
+def test_joined_texts_reused_pieces(simulated: _Run) -> None:
+    """Saves reused the pieces they loaded: aged accounts append to tuples they read."""
+    assert sum(k > 0 for k in simulated.prefixes) > 100
+
+
+def test_cached_states_equal_fresh_decoding(simulated: _Run) -> None:
+    """Loads after the run are served from the saves' entries and equal a fresh decode."""
+    hits = STATES.hits
+    cached = _all_states(simulated.engine)
+    assert STATES.hits - hits == len(cached) > 20  # every load hit
+    STATES.clear()
+    assert _all_states(simulated.engine) == cached
+
+
+def test_a_save_replaces_the_entry_it_was_loaded_from(simulated: _Run) -> None:
+    """Live entries stay about one per account: a save discards the text it replaced."""
+    accounts = len(_all_states(simulated.engine))
+    # (a command refused after its save, rolled back, may leave an orphan entry)
+    assert accounts <= simulated.entries_after_run <= accounts + accounts // 20 + 2
 
 
 def test_cache_is_bounded_and_content_keyed() -> None:
@@ -50,39 +91,20 @@ def test_cache_is_bounded_and_content_keyed() -> None:
     assert cache.get(cache.key(str, "a")) is None
     cache.discard(a)
     assert cache.get(a) is None and len(cache) == 1
-    StateCache(0).put(a, 1)
+    off = StateCache(0)
+    off.put(a, 1)
+    assert len(off) == 0 and off.get(a) is None
 
 
-def test_a_save_replaces_the_entry_it_was_loaded_from(tmp_path: Path) -> None:
-    """Live entries stay about one per account: a save discards the text it replaced.
+def test_cache_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CREDITGUARD_STATE_CACHE`` sizes the cache; a bad value names the variable."""
+    from creditguard.money import InputError
+    from creditguard.store import state_cache
 
-    SQLite only: PostgreSQL's driver returns JSONB parsed, so nothing is cached there."""
-    engine = connect(f"sqlite:///{tmp_path / 'cache.sqlite'}")
-    STATES.clear()
-    scenario = replace(shipped_scenario("default"), borrowers=40, months=3)
-    sim_run.simulate(scenario, engine)
-    accounts = len(_all_states(engine))
-    # (a command refused after its save, rolled back, may leave one orphan entry)
-    assert accounts <= len(STATES) <= accounts + accounts // 20 + 2
-
-
-def test_joined_document_text_is_the_canonical_text(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every save of a simulation joins reused and fresh pieces into exactly the text that
-    encoding the whole document gives (document_text.VERIFY raises on any difference), and
-    the pieces were reused: aged accounts append to tuples they loaded."""
-    monkeypatch.setattr(document_text, "VERIFY", True)
-    calls: list[int] = []
-    original = document_text._shared_prefix
-
-    def counting(new: tuple[object, ...], old: tuple[object, ...]) -> int:
-        k = original(new, old)
-        calls.append(k)
-        return k
-
-    monkeypatch.setattr(document_text, "_shared_prefix", counting)
-    scenario = replace(shipped_scenario("default"), borrowers=40, months=3)
-    sim_run.simulate(scenario, engine)
-    if engine.dialect.name == "sqlite":
-        assert sum(k > 0 for k in calls) > 100
+    monkeypatch.setenv("CREDITGUARD_STATE_CACHE", "12")
+    assert state_cache._size() == 12
+    monkeypatch.delenv("CREDITGUARD_STATE_CACHE")
+    assert state_cache._size() == 16_384
+    monkeypatch.setenv("CREDITGUARD_STATE_CACHE", "lots")
+    with pytest.raises(InputError, match="CREDITGUARD_STATE_CACHE"):
+        state_cache._size()

@@ -150,7 +150,20 @@ def _save_account(document_type: Any) -> Fast:
 _SAVE_ACCOUNT = _save_account(accounts.c.state.type)
 # SQLite: the document bound as the text the repository encoded (and cached the state under).
 _SAVE_ACCOUNT_TEXT = _save_account(Text)
-_INSERT_ACCOUNT = insert(accounts)
+
+
+def _insert_account(document_type: Any) -> Fast:
+    """The insert of a new account row, the document bound as ``document_type``."""
+    return Fast(
+        insert(accounts).values(
+            {c.name: bindparam(c.name) for c in accounts.c if c.name != "pending_penalties"}
+            | {"state": bindparam("state", type_=document_type)}
+        )
+    )
+
+
+_INSERT_ACCOUNT = _insert_account(accounts.c.state.type)
+_INSERT_ACCOUNT_TEXT = _insert_account(Text)
 _INSERT_ROWS = Fast(insert(obligations).values({c.name: bindparam(c.name) for c in obligations.c}))
 _SELECT_BORROWER = select(borrowers).where(borrowers.c.borrower_id == bindparam("b"))
 _INSERT_BORROWER = insert(borrowers)
@@ -312,9 +325,9 @@ class AccountRepository:
         """Store a new account."""
         if self.exists(state.account):
             raise InputError("account", f"account {state.account!r} already exists")
-        document, rows = self._split(state)
-        self.conn.execute(
-            _INSERT_ACCOUNT,
+        stored, rows = self._stored(state)
+        (_INSERT_ACCOUNT if is_postgres(self.conn) else _INSERT_ACCOUNT_TEXT).execute(
+            self.conn,
             {
                 "account_id": state.account,
                 "kind": kind,
@@ -324,7 +337,7 @@ class AccountRepository:
                 "line_ref": line_ref,
                 "opened_on": opened_on,
                 "version": 1,
-                "state": document,
+                "state": stored,
                 "principal_balance": principal_balance(state),
             },
         )
@@ -338,13 +351,8 @@ class AccountRepository:
         version = self._versions.get(account)
         if version is None:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
-        postgres = is_postgres(self.conn)
-        stored: dict[str, Any] | str
-        if postgres:
-            stored, rows = self._split(state)
-        else:
-            stored, rows = self._document_text(state), self._obligation_rows(state)
-        changed = (_SAVE_ACCOUNT if postgres else _SAVE_ACCOUNT_TEXT).execute(
+        stored, rows = self._stored(state)
+        changed = (_SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT).execute(
             self.conn,
             {
                 "a": account,
@@ -382,6 +390,13 @@ class AccountRepository:
         _UPDATE_ROW.executemany(self.conn, changed)
         added = [r for key, r in new.items() if key not in old]
         _INSERT_ROWS.executemany(self.conn, added)
+
+    def _stored(self, state: Any) -> tuple[dict[str, Any] | str, list[dict[str, Any]]]:
+        """What to bind for the ``state`` column and the obligation rows: on SQLite the
+        document's text (the state cached under it), on PostgreSQL the document itself."""
+        if is_postgres(self.conn):
+            return self._split(state)
+        return self._document_text(state), self._obligation_rows(state)
 
     def _document_text(self, state: Any) -> str:
         """The document's text for SQLite, re-encoding only what changed since the load; the
