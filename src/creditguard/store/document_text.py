@@ -53,23 +53,21 @@ def encode_document(
     """
     fields: dict[str, str] = {}
     items: dict[str, list[str]] = {}
-    known = before is not None and before.fields is not None and before.items is not None
+    old_fields = before.fields if before is not None else None
+    old_items = before.items if before is not None else None
     for name in names:
         value = getattr(state, name)
-        if known:
-            assert before is not None and before.fields is not None and before.items is not None
+        if before is not None and old_fields is not None and old_items is not None:
             prior = getattr(before.state, name)
             if value is prior:
-                if name in before.items:
-                    items[name] = before.items[name]
+                if name in old_items:
+                    items[name] = old_items[name]
                 else:
-                    fields[name] = before.fields[name]
+                    fields[name] = old_fields[name]
                 continue
-            if type(value) is tuple and name in before.items:
+            if type(value) is tuple and name in old_items:
                 k = _shared_prefix(value, prior)
-                items[name] = before.items[name][:k] + [
-                    canonical_json(encode(v)) for v in value[k:]
-                ]
+                items[name] = old_items[name][:k] + [canonical_json(encode(v)) for v in value[k:]]
                 continue
         if type(value) is tuple:
             items[name] = [canonical_json(encode(v)) for v in value]
