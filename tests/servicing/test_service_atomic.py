@@ -142,27 +142,28 @@ def test_a_failure_after_the_postings_rolls_everything_back(
 ) -> None:
     before = dump(svc.engine)
     seen: dict[str, int] = {}
-    real_emit = UnitOfWork.emit
+    real_write = UnitOfWork.write_event_rows
 
-    def failing_emit(self: UnitOfWork, *args: Any, **kwargs: Any) -> int:
-        # Inside the command's transaction the repayment's entry and the new state are there.
+    def failing_events(self: UnitOfWork, rows: Any) -> None:
+        # Inside the command's transaction the repayment's entry and the new state are there
+        # (a command's writes go in bulk at its end: account, journal, audit, then outbox).
         seen["entries"] = _count(self.connection, "journal_entries")
         seen["version"] = int(
             self.connection.execute(
                 text("SELECT version FROM accounts WHERE account_id = 'L'")
             ).scalar_one()
         )
-        real_emit(self, *args, **kwargs)
+        real_write(self, rows)
         raise Boom("outbox down")
 
-    monkeypatch.setattr(UnitOfWork, "emit", failing_emit)
+    monkeypatch.setattr(UnitOfWork, "write_event_rows", failing_events)
     with pytest.raises(Boom):
         svc.repay("L", 50_000, key="k1")
     assert seen["entries"] == len(before["journal_entries"]) + 1
     assert seen["version"] >= 2
     assert dump(svc.engine) == before
     # The key was not consumed: the same command succeeds once the outbox is back.
-    monkeypatch.setattr(UnitOfWork, "emit", real_emit)
+    monkeypatch.setattr(UnitOfWork, "write_event_rows", real_write)
     result = svc.repay("L", 50_000, key="k1")
     assert result["amount"] == 50_000
     assert verify_ledger(svc.engine) == []
@@ -173,11 +174,11 @@ def test_a_failure_in_the_audit_rolls_back_a_purchase(
 ) -> None:
     before = dump(svc.engine)
 
-    def failing_audit(self: UnitOfWork, *args: Any, **kwargs: Any) -> int:
-        assert _count(self.connection, "outbox_events") > len(before["outbox_events"])
+    def failing_audit(self: UnitOfWork, rows: Any) -> None:
+        assert _count(self.connection, "journal_entries") > len(before["journal_entries"])
         raise Boom("audit down")
 
-    monkeypatch.setattr(UnitOfWork, "audit", failing_audit)
+    monkeypatch.setattr(UnitOfWork, "write_audit_rows", failing_audit)
     with pytest.raises(Boom):
         svc.purchase("A", 10_000)
     assert dump(svc.engine) == before

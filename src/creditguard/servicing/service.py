@@ -7,9 +7,13 @@ idempotency key. Any error rolls all of it back. Concurrent commands on one acco
 serialised (PostgreSQL advisory lock; SQLite's write lock), and a version check refuses a save
 from a stale read.
 
+A command's writes are queued and written in bulk at its end (:mod:`pending_writes`).
+
 Batch mode (:meth:`Servicing.batch`) runs many commands in one transaction, each in a SAVEPOINT:
 the same rows as one transaction per command, a commit per few hundred commands instead of one
-each (the simulator's way to run a day's commands).
+each (the simulator's way to run a day's commands). On SQLite, where the batch's transaction
+holds the database's write lock, the account commands (purchase, repay, …) also share their
+writes: no savepoint, one bulk write for a run of them (docs/decisions.md D10).
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ from creditguard.servicing.model import Component
 from creditguard.servicing.outcome import Outcome, off_balance
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.crypto import DataCipher
-from creditguard.store.db import retry
+from creditguard.store.db import is_postgres, retry
 from creditguard.store.overdue_tables import bureau_months, penalty_state
+from creditguard.store.pending_writes import PendingWrites
 from creditguard.store.uow import UnitOfWork, new_key, transact
 
 __all__ = ["ACCOUNT_TYPES", "Servicing"]
@@ -61,17 +66,27 @@ BATCH_SIZE = 500
 @dataclass(frozen=True, slots=True)
 class _Context:
     uow: UnitOfWork
-    repo: AccountRepository
+    writes: PendingWrites  # where the command's saves, entries, events and audit rows go
     today: date
     # Recorded products this command read: cached once its transaction has committed.
     products: dict[str, Product] = field(default_factory=dict)
+
+    @property
+    def repo(self) -> AccountRepository:
+        """The command's (staged) account repository."""
+        return self.writes.repo
 
 
 Handler = Callable[[_Context], tuple[Outcome[Any] | None, dict[str, Any]]]
 
 
+def _pending(uow: UnitOfWork) -> PendingWrites:
+    return PendingWrites(uow, AccountRepository(uow.connection, ACCOUNT_TYPES, staged=True))
+
+
 class _Batch:
-    """The shared transaction of :meth:`Servicing.batch`: commands run in savepoints."""
+    """The shared transaction of :meth:`Servicing.batch`: commands run in savepoints, or (SQLite,
+    account commands) share their writes, flushed before anything else reads the database."""
 
     def __init__(self, svc: Servicing, size: int) -> None:
         self.svc = svc
@@ -79,12 +94,17 @@ class _Batch:
         self.uow: UnitOfWork | None = None
         self.count = 0
         self.products: dict[str, Product] = {}
+        self.shared: PendingWrites | None = None
+
+    def _transaction(self) -> UnitOfWork:
+        if self.uow is None:
+            self.uow = retry(self._open)
+        return self.uow
 
     def run(self, body: Callable[[UnitOfWork], Any]) -> Any:
         """Run ``body`` in a savepoint of the batch's transaction (opened on first use)."""
-        if self.uow is None:
-            self.uow = retry(self._open)
-        uow = self.uow
+        uow = self._transaction()
+        self.flush()
         if uow.is_postgres:
             # Another session may move the business date between two commands (SQLite: not
             # while this transaction holds the write lock), so each command reads it afresh.
@@ -97,10 +117,36 @@ class _Batch:
         # A deadlock (PostgreSQL) undoes only this command's savepoint: run it again, as
         # ``transact`` would rerun a whole transaction.
         out = retry(once)
+        self._counted()
+        return out
+
+    def run_shared(self, body: Callable[[UnitOfWork, PendingWrites], Any]) -> Any:
+        """Run ``body`` with the batch's shared writes: no savepoint — a failure drops what
+        ``body`` queued, and nothing reached the database before the flush. SQLite only: its
+        batch holds the write lock, so no other writer can come between read and flush."""
+        uow = self._transaction()
+        if self.shared is None:
+            self.shared = _pending(uow)
+        shared = self.shared
+        mark = shared.mark()
+        try:
+            out = body(uow, shared)
+        except BaseException:
+            shared.undo(mark)
+            raise
+        self._counted()
+        return out
+
+    def _counted(self) -> None:
         self.count += 1
         if self.count >= self.size:
             self.commit()
-        return out
+
+    def flush(self) -> None:
+        """Write the shared writes queued so far (before a command that reads the database)."""
+        shared, self.shared = self.shared, None
+        if shared is not None:
+            shared.flush()
 
     def _open(self) -> UnitOfWork:
         uow = UnitOfWork(self.svc.engine)
@@ -109,6 +155,11 @@ class _Batch:
 
     def commit(self) -> None:
         """Commit what ran so far; the next command opens a new transaction."""
+        try:
+            self.flush()
+        except BaseException as exc:
+            self.rollback(exc)
+            raise
         uow, self.uow, self.count = self.uow, None, 0
         if uow is None:
             return
@@ -122,7 +173,7 @@ class _Batch:
 
     def rollback(self, exc: BaseException) -> None:
         """Undo the commands since the last commit (the error ``exc`` ends the batch)."""
-        uow, self.uow, self.count = self.uow, None, 0
+        uow, self.uow, self.count, self.shared = self.uow, None, 0, None
         self.products.clear()
         if uow is not None:
             uow.__exit__(type(exc), exc, exc.__traceback__)
@@ -210,41 +261,48 @@ class Servicing:
         key: str | None = None,
         account: str | None = None,
         actor: str | None = None,
+        shareable: bool = False,
     ) -> dict[str, Any]:
         """Run one command in one transaction; replaying its key returns the first result.
 
-        Inside :meth:`batch`, the transaction is a savepoint of the batch's transaction.
+        Inside :meth:`batch`, the transaction is a savepoint of the batch's transaction — or,
+        for a ``shareable`` command on SQLite (one whose handler only reads and saves accounts
+        and records outcomes, writing nothing to the database itself), no savepoint: its
+        writes join the batch's shared writes.
         """
         idem_key = key or new_key()
         who = actor or self.actor
         products: dict[str, Product] = {}
 
-        def body(uow: UnitOfWork) -> dict[str, Any]:
+        def body(uow: UnitOfWork, writes: PendingWrites) -> dict[str, Any]:
             products.clear()  # a retried attempt starts afresh
-            hit = uow.idempotent(idem_key, command, request)
+            hit = writes.find(idem_key, command, request)
             if hit is not None:
                 return dict(hit.result)
             if account is not None:
                 uow.lock(account)
-            ctx = _Context(
-                uow,
-                AccountRepository(uow.connection, ACCOUNT_TYPES),
-                uow.business_date(),
-                products,
-            )
+            ctx = _Context(uow, writes, uow.business_date(), products)
             outcome, result = handler(ctx)
             if outcome is not None:
                 self._record(ctx, outcome, command, idem_key, who)
-            uow.audit(command, actor=who, account_ref=account, details=dict(request))
-            stored = uow.remember(idem_key, command, request, result)
-            return dict(stored)
+            writes.audit(command, actor=who, account_ref=account, details=dict(request))
+            return dict(writes.remember(idem_key, command, request, result))
+
+        def alone(uow: UnitOfWork) -> dict[str, Any]:
+            writes = _pending(uow)
+            out = body(uow, writes)
+            writes.flush()
+            return out
 
         batch = self._batch
         if batch is not None:
-            out: dict[str, Any] = batch.run(body)
+            if shareable and not is_postgres(self.engine):
+                out: dict[str, Any] = batch.run_shared(body)
+            else:
+                out = batch.run(alone)
             batch.products.update(products)
             return out
-        out = transact(self.engine, body)
+        out = transact(self.engine, alone)
         self._recorded.update(products)
         return out
 
@@ -254,7 +312,7 @@ class Servicing:
         state = outcome.state
         account = state.account
         if outcome.postings:
-            ctx.uow.post(
+            ctx.writes.post(
                 JournalEntry(
                     key=entry_key(account, ctx.today, kind, idem_key),
                     business_date=ctx.today,
@@ -265,7 +323,7 @@ class Servicing:
                 )
             )
         for event in outcome.events:
-            ctx.uow.emit(
+            ctx.writes.emit(
                 event.type, event.account, event.payload, business_date=event.business_date
             )
 
@@ -443,7 +501,10 @@ class Servicing:
             ctx.repo.save(outcome.state)
             return outcome, {"account": account, **dict(outcome.result)}
 
-        return self.run(command, {"account": account, **request}, handler, key=key, account=account)
+        return self.run(
+            command, {"account": account, **request}, handler, key=key, account=account,
+            shareable=True,
+        )  # fmt: skip
 
     def change_limit(self, account: str, limit: int, *, key: str | None = None) -> dict[str, Any]:
         """Change a line's limit."""

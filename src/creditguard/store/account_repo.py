@@ -5,6 +5,10 @@ typed ``tuple[Obligation, ...]``) are stored as rows of ``obligations`` — what
 reads column-wise for whole portfolios — and the rest as the exact JSON ``state`` document.
 Loading reassembles the same value; ``version`` guards against a lost update.
 
+A repository made with ``staged=True`` (the servicing commands') keeps saves in memory —
+a later ``get`` in the same repository sees them — and writes them in bulk at :meth:`flush`:
+one row update per account however often it was saved, with the version it would have had.
+
 The end of day also moves loans between ``active`` and ``past-due`` in bulk, on the
 ``accounts.status`` column alone: a loan's column wins over its document's status on load.
 
@@ -265,6 +269,16 @@ def _obligation_from_row(row: Any) -> Obligation:
     )
 
 
+@dataclasses.dataclass(slots=True)
+class _RowWrites:
+    """Obligation-row writes queued by saves, run together (a few statements for many)."""
+
+    replaced: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # every row
+    gone: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    changed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    added: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
 class AccountRepository:
     """Loads and saves account states inside one unit of work's transaction.
 
@@ -272,15 +286,23 @@ class AccountRepository:
     have the attributes ``account``, ``borrower``, ``product`` and ``status``.
     """
 
-    def __init__(self, conn: Connection, types: Mapping[str, type]) -> None:
+    def __init__(
+        self, conn: Connection, types: Mapping[str, type], *, staged: bool = False
+    ) -> None:
         self.conn = conn
         self.types = dict(types)
+        self.staged = staged
+        # Saves not written yet (staged): account → (latest state, number of saves).
+        self._staged: dict[str, tuple[Any, int]] = {}
+        # What each staged save replaced, newest last, so a failed command can be undone.
+        self._undo: list[tuple[str, tuple[Any, int] | None]] = []
         self._versions: dict[str, int] = {}
         self._folded: set[str] = set()
         # The obligation rows as read, so a save writes only the rows that changed.
         self._rows: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         # The document as read (SQLite), so a save re-encodes only what changed.
         self._encoded: dict[str, tuple[Encoded, Key | None]] = {}
+        self._row_writes = _RowWrites()
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -296,7 +318,11 @@ class AccountRepository:
         return str(kind)
 
     def get(self, account: str) -> Any:
-        """The account's state, reassembled from its document and its obligation rows."""
+        """The account's state, reassembled from its document and its obligation rows (or as
+        last saved, if that save is staged)."""
+        staged = self._staged.get(account)
+        if staged is not None:
+            return staged[0]
         row = _SELECT_ACCOUNT.first(self.conn, {"a": account})
         if row is None:
             raise UnknownAccount(account)
@@ -346,50 +372,103 @@ class AccountRepository:
         self._versions[state.account] = 1
 
     def save(self, state: Any) -> None:
-        """Store a changed state read by :meth:`get` in this transaction."""
+        """Store a changed state read by :meth:`get` in this transaction (staged: at flush)."""
         account = state.account
         version = self._versions.get(account)
         if version is None:
             raise RuntimeError(f"save({account!r}) without get() in this unit of work")
-        stored, rows = self._stored(state)
-        changed = (_SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT).execute(
-            self.conn,
-            {
-                "a": account,
-                "v": version,
-                "s_status": str(state.status),
-                "s_version": version + 1,
-                "s_state": stored,
-                "s_principal": principal_balance(state),
-            },
-        )
-        if changed != 1:
-            raise ConcurrentUpdate(f"account {account!r} changed since it was read")
-        self._versions[account] = version + 1
-        if account in self._folded:
-            self.conn.execute(_DELETE_PENDING, {"a": account})
-            self._folded.discard(account)
-        self._write_rows(account, rows)
+        if self.staged:
+            before = self._staged.get(account)
+            self._undo.append((account, before))
+            self._staged[account] = (state, 1 if before is None else before[1] + 1)
+            return
+        self._write_accounts([(state, version, version + 1)])
 
-    def _write_rows(self, account: str, rows: list[dict[str, Any]]) -> None:
-        """Bring the account's obligation rows to ``rows``, touching only those that differ."""
+    def mark(self) -> int:
+        """A point to go back to with :meth:`undo` (staged saves)."""
+        return len(self._undo)
+
+    def undo(self, mark: int) -> None:
+        """Forget the staged saves made since ``mark`` (a command that failed)."""
+        while len(self._undo) > mark:
+            account, before = self._undo.pop()
+            if before is None:
+                del self._staged[account]
+            else:
+                self._staged[account] = before
+
+    def flush(self) -> None:
+        """Write the staged saves: per account its latest state, the version moved on by the
+        number of saves (as saving each would have); :class:`ConcurrentUpdate` if another
+        writer saved one of them since it was read."""
+        staged = [
+            (state, self._versions[account], self._versions[account] + saves)
+            for account, (state, saves) in self._staged.items()
+        ]
+        self._staged.clear()
+        self._undo.clear()
+        self._write_accounts(staged)
+
+    def _write_accounts(self, saves: list[tuple[Any, int, int]]) -> None:
+        """Write (state, version read, new version) per account: rows, pending, documents."""
+        if not saves:
+            return
+        params = []
+        for state, version, new_version in saves:
+            stored, rows = self._stored(state)
+            params.append(
+                {
+                    "a": state.account,
+                    "v": version,
+                    "s_status": str(state.status),
+                    "s_version": new_version,
+                    "s_state": stored,
+                    "s_principal": principal_balance(state),
+                }
+            )
+            self._stage_rows(state.account, rows)
+        save = _SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT
+        if len(params) == 1 or is_postgres(self.conn):
+            # psycopg's executemany does not promise a summed row count: one at a time.
+            for p in params:
+                if save.execute(self.conn, p) != 1:
+                    raise ConcurrentUpdate(f"account {p['a']!r} changed since it was read")
+        elif save.executemany(self.conn, params) != len(params):
+            raise ConcurrentUpdate("an account changed since it was read")
+        for p in params:
+            self._versions[p["a"]] = p["s_version"]
+        folded = [{"a": p["a"]} for p in params if p["a"] in self._folded]
+        if folded:
+            self.conn.execute(_DELETE_PENDING, folded)
+            self._folded.difference_update(p["a"] for p in folded)
+        self._write_staged_rows()
+
+    def _stage_rows(self, account: str, rows: list[dict[str, Any]]) -> None:
+        """Queue what brings the account's obligation rows to ``rows``: only rows that differ."""
         old = self._rows.pop(account, None)
         if old is None:
-            self.conn.execute(_DELETE_ROWS, {"a": account})
-            if rows:
-                _INSERT_ROWS.executemany(self.conn, rows)
+            self._row_writes.replaced.append({"a": account})
+            self._row_writes.added.extend(rows)
             return
         new = {(r["field"], r["ref"]): r for r in rows}
-        gone = [{"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new]
-        _DELETE_ROW.executemany(self.conn, gone)
-        changed = [
+        self._row_writes.gone.extend(
+            {"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new
+        )
+        self._row_writes.changed.extend(
             {**{f"v_{k}": r[k] for k in _ROW_VALUES}, "a": account, "f": r["field"], "r": r["ref"]}
             for key, r in new.items()
             if key in old and old[key] != r
-        ]
-        _UPDATE_ROW.executemany(self.conn, changed)
-        added = [r for key, r in new.items() if key not in old]
-        _INSERT_ROWS.executemany(self.conn, added)
+        )
+        self._row_writes.added.extend(r for key, r in new.items() if key not in old)
+
+    def _write_staged_rows(self) -> None:
+        """Run the queued obligation-row writes: deletes, updates, inserts."""
+        w, self._row_writes = self._row_writes, _RowWrites()
+        if w.replaced:
+            self.conn.execute(_DELETE_ROWS, w.replaced)
+        _DELETE_ROW.executemany(self.conn, w.gone)
+        _UPDATE_ROW.executemany(self.conn, w.changed)
+        _INSERT_ROWS.executemany(self.conn, w.added)
 
     def _stored(self, state: Any) -> tuple[dict[str, Any] | str, list[dict[str, Any]]]:
         """What to bind for the ``state`` column and the obligation rows: on SQLite the

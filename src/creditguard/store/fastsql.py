@@ -110,10 +110,15 @@ class Fast:
         cursor.close()
         return count
 
-    def executemany(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
-        """Run the statement once per parameter set (nothing to do for none)."""
-        if params:
-            self._run(conn, params, True)[1].close()
+    def executemany(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per parameter set (nothing to do for none); return the
+        driver's row count (SQLite: the rows all of them changed; psycopg: not promised)."""
+        if not params:
+            return 0
+        cursor = self._run(conn, params, True)[1]
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Every result row, processed as SQLAlchemy would."""

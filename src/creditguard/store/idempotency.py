@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,9 +26,11 @@ __all__ = [
     "IdempotencyConflict",
     "StoredResult",
     "find",
+    "key_row",
     "new_key",
     "request_hash",
     "store",
+    "store_rows",
 ]
 
 # Advisory-lock class for idempotency keys (see uow for the others).
@@ -101,6 +103,29 @@ def find(
     return StoredResult(row.key, row.command, row.request_hash, row.result, row.business_date)
 
 
+def key_row(
+    key: str,
+    command: str,
+    request: Mapping[str, Any],
+    result: Any,
+    business_date: date | None,
+) -> dict[str, Any]:
+    """The row recording ``result`` for ``key`` (``result`` as it will read back: plain JSON)."""
+    _check_key(key)
+    return {
+        "key": key,
+        "command": command,
+        "request_hash": request_hash(request),
+        "result": to_plain(result),
+        "business_date": business_date,
+    }
+
+
+def store_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows made by :func:`key_row`, in one statement."""
+    _INSERT_KEY.executemany(conn, rows)
+
+
 def store(
     conn: Connection,
     key: str,
@@ -110,16 +135,6 @@ def store(
     business_date: date | None,
 ) -> Any:
     """Record ``result`` for ``key``; return it as it will read back (plain JSON values)."""
-    _check_key(key)
-    plain = to_plain(result)
-    _INSERT_KEY.execute(
-        conn,
-        {
-            "key": key,
-            "command": command,
-            "request_hash": request_hash(request),
-            "result": plain,
-            "business_date": business_date,
-        },
-    )
-    return plain
+    row = key_row(key, command, request, result, business_date)
+    store_rows(conn, [row])
+    return row["result"]

@@ -66,16 +66,15 @@ _LOCK_ACCOUNT = Fast(text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"))
 _SELECT_BUSINESS_DATE = Fast(
     select(system_state.c.value).where(system_state.c.key == bindparam("key"))
 )
-_INSERT_AUDIT = Fast(
-    audit_log.insert()
-    .values({c.name: bindparam(c.name) for c in audit_log.c if c.name != "seq"})
-    .returning(audit_log.c.seq)
-)
-_INSERT_EVENT = Fast(
-    outbox_events.insert()
-    .values({c.name: bindparam(c.name) for c in outbox_events.c if c.name != "seq"})
-    .returning(outbox_events.c.seq)
-)
+_AUDIT_VALUES: dict[str, Any] = {c.name: bindparam(c.name) for c in audit_log.c if c.name != "seq"}
+_EVENT_VALUES: dict[str, Any] = {
+    c.name: bindparam(c.name) for c in outbox_events.c if c.name != "seq"
+}
+_INSERT_AUDIT = Fast(audit_log.insert().values(_AUDIT_VALUES).returning(audit_log.c.seq))
+_INSERT_EVENT = Fast(outbox_events.insert().values(_EVENT_VALUES).returning(outbox_events.c.seq))
+# The same without RETURNING, for many rows at once (seqs follow the rows' order).
+_INSERT_AUDITS = Fast(audit_log.insert().values(_AUDIT_VALUES))
+_INSERT_EVENTS = Fast(outbox_events.insert().values(_EVENT_VALUES))
 
 
 class BusinessDateNotSet(InputError):
@@ -287,19 +286,35 @@ class UnitOfWork:
 
         ``business_date`` defaults to the stored business date.
         """
+        row = self.audit_row(
+            command, actor=actor, account_ref=account_ref, details=details,
+            business_date=business_date,
+        )  # fmt: skip
+        return int(_INSERT_AUDIT.scalar(self.connection, row))
+
+    def audit_row(
+        self,
+        command: str,
+        *,
+        actor: str,
+        account_ref: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        business_date: date | None = None,
+    ) -> dict[str, Any]:
+        """The row :meth:`audit` writes, checked now, for :meth:`write_audit_rows` later."""
         if not actor or not actor.strip():
             raise InputError("actor", "every command records its actor")
-        seq = _INSERT_AUDIT.scalar(
-            self.connection,
-            {
-                "business_date": self._date_or_today(business_date),
-                "actor": actor,
-                "command": command,
-                "account_ref": account_ref,
-                "details": to_plain(dict(details)) if details is not None else None,
-            },
-        )
-        return int(seq)
+        return {
+            "business_date": self._date_or_today(business_date),
+            "actor": actor,
+            "command": command,
+            "account_ref": account_ref,
+            "details": to_plain(dict(details)) if details is not None else None,
+        }
+
+    def write_audit_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append rows made by :meth:`audit_row`, in order, in one statement."""
+        _INSERT_AUDITS.executemany(self.connection, rows)
 
     def emit(
         self,
@@ -310,19 +325,31 @@ class UnitOfWork:
         business_date: date | None = None,
     ) -> int:
         """Put a domain event into the outbox (delivered after commit); return its seq."""
+        row = self.event_row(type, account_ref, payload, business_date=business_date)
+        return int(_INSERT_EVENT.scalar(self.connection, row))
+
+    def event_row(
+        self,
+        type: str,
+        account_ref: str | None,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        business_date: date | None = None,
+    ) -> dict[str, Any]:
+        """The row :meth:`emit` writes, checked now, for :meth:`write_event_rows` later."""
         if not type or not type.strip():
             raise InputError("type", "an event needs a type")
-        seq = _INSERT_EVENT.scalar(
-            self.connection,
-            {
-                "business_date": self._date_or_today(business_date),
-                "account_ref": account_ref,
-                "type": type,
-                "payload": to_plain(dict(payload)) if payload is not None else None,
-                "dispatched": False,
-            },
-        )
-        return int(seq)
+        return {
+            "business_date": self._date_or_today(business_date),
+            "account_ref": account_ref,
+            "type": type,
+            "payload": to_plain(dict(payload)) if payload is not None else None,
+            "dispatched": False,
+        }
+
+    def write_event_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Put events made by :meth:`event_row` into the outbox, in order, in one statement."""
+        _INSERT_EVENTS.executemany(self.connection, rows)
 
     def pending_events(self, limit: int = 1000) -> list[OutboxEvent]:
         """Undispatched outbox events, oldest first."""
@@ -359,11 +386,19 @@ class UnitOfWork:
 
     def remember(self, key: str, command: str, request: Mapping[str, Any], result: Any) -> Any:
         """Store ``result`` under ``key``; return it as a replay will return it (plain JSON)."""
+        row = self.key_row(key, command, request, result)
+        idempotency.store_rows(self.connection, [row])
+        return row["result"]
+
+    def key_row(
+        self, key: str, command: str, request: Mapping[str, Any], result: Any
+    ) -> dict[str, Any]:
+        """The idempotency row :meth:`remember` writes (its ``result`` as a replay returns it)."""
         try:
             business_date: date | None = self.business_date()
         except BusinessDateNotSet:
             business_date = None
-        return idempotency.store(self.connection, key, command, request, result, business_date)
+        return idempotency.key_row(key, command, request, result, business_date)
 
 
 def transact(engine: Engine, fn: Callable[[UnitOfWork], T], *, attempts: int = 8) -> T:
