@@ -75,11 +75,16 @@ def accrued_first(command: F) -> F:
     The accrual is logged as its own op and its postings open the command's entry; nothing is
     added when the line is already accrued that far (or the command is dated before it).
     """
-    signature = inspect.signature(command)
+    # Where ``on`` sits among the arguments after ``line``, found once: binding the signature
+    # on every call cost as much as a small command's domain work.
+    params = inspect.signature(command).parameters
+    positional = params["on"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    at = list(params).index("on") - 1
 
     @wraps(command)
     def run(line: Line, *args: Any, **kwargs: Any) -> Outcome[Line]:
-        on = signature.bind(line, *args, **kwargs).arguments.get("on") or line.last_date
+        given = kwargs.get("on", args[at] if positional and len(args) > at else None)
+        on = given or line.last_date
         through: date = on - timedelta(days=1)
         if through <= line.accrued_through or through < line.last_date:
             return command(line, *args, **kwargs)
