@@ -4,6 +4,10 @@ A payment reversal (chargeback) or an outage declaration re-derives the line fro
 without the reversed payment, or with the new due dates from the start — and books the
 difference between the two ledgers as one correcting entry: later payments are re-allocated,
 revolving interest and minimums re-derived, relief days charged nothing.
+
+The two replays share their opening and every op up to the first one the change can affect:
+an outage declaration or a penalty drop replays the log once in full and the changed version
+only from there (a reversal still replays twice).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
@@ -76,7 +80,18 @@ def replay(
 
     With the line's own reversed payments and outages it reproduces ``line`` exactly.
     """
-    current = Line(
+    totals: dict[GL, int] = {}
+    start = _opening(
+        line,
+        line.reversed_payments if reversed_payments is None else reversed_payments,
+        line.outages if outages is None else outages,
+    )
+    return _run(start, line.history, totals), totals
+
+
+def _opening(line: Line, reversed_payments: frozenset[str], outages: tuple[Outage, ...]) -> Line:
+    """The state a replay of ``line``'s log starts from."""
+    return Line(
         account=line.account,
         borrower=line.borrower,
         product=line.product,
@@ -86,19 +101,25 @@ def replay(
         opened=line.opened,
         last_date=line.opened,
         accrued_through=line.opened,
-        outages=line.outages if outages is None else outages,
-        reversed_payments=(
-            line.reversed_payments if reversed_payments is None else reversed_payments
-        ),
+        outages=outages,
+        reversed_payments=reversed_payments,
     )
-    totals: dict[GL, int] = {}
-    for op in line.history:
-        step = _HANDLERS[op.op](current, op, True)
-        outcome = commit(replace(step, log=None), None)  # log the op exactly as recorded
-        current = logged(outcome.state, op)
-        for p in outcome.postings:
-            totals[p.gl] = totals.get(p.gl, 0) + p.debit - p.credit
-    return current, totals
+
+
+def _apply(current: Line, op: LineOp, totals: dict[GL, int]) -> Line:
+    """Replay one logged op on ``current``; its postings are added to ``totals``."""
+    step = _HANDLERS[op.op](current, op, True)
+    outcome = commit(replace(step, log=None), None)  # log the op exactly as recorded
+    for p in outcome.postings:
+        totals[p.gl] = totals.get(p.gl, 0) + p.debit - p.credit
+    return logged(outcome.state, op)
+
+
+def _run(current: Line, ops: Sequence[LineOp], totals: dict[GL, int]) -> Line:
+    """Replay ``ops`` from ``current``, adding their postings to ``totals``."""
+    for op in ops:
+        current = _apply(current, op, totals)
+    return current
 
 
 def _rederive(line: Line, new_base: Line, op: LineOp) -> tuple[Line, tuple[Any, ...]]:
@@ -107,6 +128,70 @@ def _rederive(line: Line, new_base: Line, op: LineOp) -> tuple[Line, tuple[Any, 
     after_line, after = replay(
         line, reversed_payments=new_base.reversed_payments, outages=new_base.outages
     )
+    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
+    return logged(after_line, op), postings_from_deltas(line.account, deltas)
+
+
+class _Probe:
+    """Stands where a new outage will stand (last among the outages) and notes whether that
+    outage would move any date :meth:`Line.moved` shows it; it moves nothing itself.
+
+    Why it is harmless: ``moved()`` repeats passes over the outages until a pass changes
+    nothing, at most ``len(outages) + 1`` of them. An outage changes a date only forward, to
+    past its window (or onto its own end with relief 0, where it then stays), and dates never go
+    back, so each outage changes a given date at most once: ``k`` old outages change it in at
+    most ``k`` passes and the next pass confirms the fixpoint, within their bound ``k + 1``. The
+    probe returns every date as given, so it changes no pass; it only raises the bound to
+    ``k + 2``, which is never reached. So every ``moved()`` answers exactly as under the old
+    outages alone. And pass after pass the probe is given exactly the dates the new outage
+    would be given in its place: if the new outage would leave all of them alone, ``moved()``
+    under the new outages makes the very same passes (within its bound ``k + 2``) and gives
+    the same answer.
+    """
+
+    __slots__ = ("hit", "new")
+
+    def __init__(self, new: Outage) -> None:
+        self.new = new
+        self.hit = False
+
+    def move(self, due: date) -> date:
+        """``due`` unchanged; note whether the new outage would move it."""
+        if not self.hit and self.new.move(due) != due:
+            self.hit = True
+        return due
+
+
+def _outage_rederive(line: Line, new: Outage, op: LineOp) -> tuple[Line, tuple[Any, ...]]:
+    """``_rederive`` for one more outage, with a single full replay (the same result).
+
+    The replays under the old and the new outages differ only from the first op during which
+    some ``moved()`` answers differently — outages reach a replay only through it — so one
+    replay under the old outages, with a :class:`_Probe` for the new one, finds that op (the
+    fork); the replay under the new outages starts from the state just before it (the same in
+    both, bar the outages) with the ledger so far, and replays only the rest of the log. When
+    nothing forks, the new replay is the old one's end with the new outages. The probe forks
+    at the first op the new outage *could* change: possibly earlier than needed, never later.
+    """
+    probe = _Probe(new)
+    current = _opening(line, line.reversed_payments, (*line.outages, cast(Outage, probe)))
+    before: dict[GL, int] = {}
+    fork: tuple[int, Line, dict[GL, int]] | None = None
+    for i, logged_op in enumerate(line.history):
+        if fork is None:
+            snapshot = dict(before)
+            nxt = _apply(current, logged_op, before)
+            if probe.hit:
+                fork = (i, current, snapshot)
+            current = nxt
+        else:
+            current = _apply(current, logged_op, before)
+    outages = (*line.outages, new)
+    if fork is None:
+        after_line, after = replace(current, outages=outages), before
+    else:
+        i, state, after = fork
+        after_line = _run(replace(state, outages=outages), line.history[i:], after)
     deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
     return logged(after_line, op), postings_from_deltas(line.account, deltas)
 
@@ -148,8 +233,7 @@ def move_due_dates(
     if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
         raise InputError("relief_days", f"must be a whole number of days ≥ 0, got {relief_days!r}")
     op = LineOp("outage", when, ref=f"{start.isoformat()}..{end.isoformat()}", periods=relief_days)
-    base = replace(line, outages=(*line.outages, Outage(start, end, relief_days)))
-    new_line, postings = _rederive(line, base, op)
+    new_line, postings = _outage_rederive(line, Outage(start, end, relief_days), op)
     before = {ob.ref: ob.due_date for ob in line.statements}
     moved = {
         ob.ref: {"from": before[ob.ref].isoformat(), "to": ob.due_date.isoformat()}
@@ -180,9 +264,15 @@ def drop_penalties(line: Line, refs: Sequence[str], on: date) -> Outcome[Line]:
     if not dropped:
         return Outcome(line, (), ())
     kept = tuple(op for op in line.history if not (op.op == "penalty" and op.ref in wanted))
-    trimmed = replace(line, history=kept)
-    _, before = replay(line)
-    after_line, after = replay(trimmed)
+    # The two logs agree up to the first dropped penalty, and a replay is a function of its
+    # opening (the same here) and the ops: the replay without the penalties starts from the
+    # full replay's state just before the first of them, with the ledger so far.
+    first = next(i for i, op in enumerate(line.history) if op.op == "penalty" and op.ref in wanted)
+    before: dict[GL, int] = {}
+    fork = _run(_opening(line, line.reversed_payments, line.outages), line.history[:first], before)
+    after = dict(before)
+    _run(fork, line.history[first:], before)
+    after_line = _run(fork, kept[first:], after)
     deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
     state = replace(after_line, history=kept, last_date=max(after_line.last_date, on))
     payload = {"refs": sorted(wanted), "amount": dropped}
