@@ -137,8 +137,7 @@ REF_MOVE = L.accrued_first(ref_move_due_dates)
 
 def same_move(line: Line, start: date, end: date, relief: int, on: date) -> Outcome[Line] | None:
     """The new ``move_due_dates`` checked against the reference: the new outcome, or None when
-    both refuse alike (a window wide enough to give two installments of a plan one due date
-    makes the plan's schedule invalid, under either implementation)."""
+    both refuse alike (the same error)."""
     try:
         ref = REF_MOVE(line, start, end, relief, on)
     except InputError as err:
@@ -264,8 +263,9 @@ def test_move_due_dates_equals_double_replay_on_simulated_lines(
         # Some lines fork inside their log (a tail is replayed), not all at the first op.
         assert any(f is not None and f > 0 for f in forks)
         assert None in forks or window == WINDOWS[-1]  # and some do not fork at all
-    # Only the window over four months squeezes installments of a plan onto one date.
-    assert (refused > 0) == (window == WINDOWS[-1])
+    # The window over four months moves installments of one plan onto one date: accepted (a
+    # fee plan is priced on its contractual dates), as every other window.
+    assert refused == 0
 
 
 def test_chained_outages_on_simulated_lines(sim_lines: list[Line]) -> None:
@@ -362,7 +362,16 @@ def test_move_due_dates_equals_double_replay_on_planned_lines(
         forks[w] = fork_of(line, w)
         assert (forks[w] is None) == (out.plans == line.plans and out.statements == line.statements)
     assert forks[HAND_WINDOWS[-1]] is None
-    assert same_move(line, TOO_WIDE.start, TOO_WIDE.end, TOO_WIDE.relief_days, on) is None
+    # A window over a month: May's and June's installments both fall due on 06-12 (end +
+    # relief), their amounts as contracted (a fee plan is priced on its contractual dates).
+    wide = moved_state(line, TOO_WIDE.start, TOO_WIDE.end, TOO_WIDE.relief_days, on)
+    for before, after in zip(line.plans, wide.plans, strict=True):
+        pairs = list(zip(before.installments, after.installments, strict=True))
+        assert [(a.principal, a.fee) for a, _ in pairs] == [(b.principal, b.fee) for _, b in pairs]
+        for old, new in pairs:
+            inside = TOO_WIDE.start <= old.due_date <= TOO_WIDE.end
+            assert new.due_date == (date(2026, 6, 12) if inside else old.due_date)
+    assert sum(i.due_date == date(2026, 6, 12) for i in wide.plans[0].installments) == 2
     july = HAND_WINDOWS[0]
     # The July window forks at the January conversion, long before it.
     fork = forks[july]

@@ -155,22 +155,26 @@ def _convert(line: Line, op: LineOp, replay: bool) -> Step:
 
     fee = round_fen(Fraction(rate) * principal, terms.rounding)
     bill_dates = [add_months(first_bill, n, day=terms.statement_day) for n in range(op.periods)]
-    due_list = [line.moved(terms.due_date_of(b)) for b in bill_dates]
+    contractual = [terms.due_date_of(b) for b in bill_dates]
+    due_list = [line.moved(d) for d in contractual]
     if index is not None and op.component == "statement":
         due_list[0] = statements[index].due_date
+    # Priced on the contractual dates: a fee plan's amounts do not depend on its dates, and an
+    # outage longer than a month moves two installments onto one date, which a schedule
+    # refuses. The installments show the (moved) dates they fall due on.
     schedule = amortize(
         principal,
         Decimal(0),
         first_bill,
-        due_list,
+        contractual,
         Method.FEE_INSTALLMENT,
         day_count=DayCount.ACT_365,
         rounding=terms.rounding,
         fee=fee,
     )
     installments = [
-        PlanInstallment(i.period, b, i.due_date, i.principal, i.fee)
-        for i, b in zip(schedule.installments, bill_dates, strict=True)
+        PlanInstallment(i.period, b, due, i.principal, i.fee)
+        for i, b, due in zip(schedule.installments, bill_dates, due_list, strict=True)
     ]
     legs: list[Leg] = []
     steps = line.requirements
