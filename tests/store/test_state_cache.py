@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from creditguard.servicing.service import ACCOUNT_TYPES
 from creditguard.simulate import run as sim_run
 from creditguard.simulate.scenario import shipped_scenario
-from creditguard.store import document_text
+from creditguard.store import account_repo, document_text
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.db import connect
 from creditguard.store.state_cache import STATES, StateCache
@@ -63,12 +63,36 @@ def test_joined_texts_reused_pieces(simulated: _Run) -> None:
 
 
 def test_cached_states_equal_fresh_decoding(simulated: _Run) -> None:
-    """Loads after the run are served from the saves' entries and equal a fresh decode."""
+    """Loads after the run are served from the saves' entries and equal a fresh decode (of
+    the document and of every obligation row)."""
     hits = STATES.hits
     cached = _all_states(simulated.engine)
     assert STATES.hits - hits == len(cached) > 20  # every load hit
     STATES.clear()
+    account_repo._LOADED_ROWS.clear()
     assert _all_states(simulated.engine) == cached
+
+
+def test_unchanged_obligation_rows_are_neither_rebuilt_nor_rewritten(simulated: _Run) -> None:
+    """A second load shares the first's obligation objects (the rows' cache), and saving a
+    state as loaded queues no row write; changing one obligation queues exactly one update."""
+    first = _all_states(simulated.engine)
+    again = _all_states(simulated.engine)
+    line = next(s for s in first.values() if len(getattr(s, "statements", ())) >= 2)
+    assert all(a is b for a, b in zip(again[line.account].statements, line.statements, strict=True))
+    with simulated.engine.begin() as conn:
+        repo = AccountRepository(conn, ACCOUNT_TYPES, staged=True)
+        state = repo.get(line.account)
+        repo._stage_rows(state)
+        writes = repo._row_writes
+        assert (writes.replaced, writes.gone, writes.changed, writes.added) == ([], [], [], [])
+        repo.get(line.account)  # loaded again: the baseline is back
+        ob = state.statements[0]
+        bumped = replace(ob, minimum=ob.minimum + 1)
+        repo._stage_rows(replace(state, statements=(bumped, *state.statements[1:])))
+        assert len(writes.changed) == 1 and writes.changed[0]["v_minimum"] == ob.minimum + 1
+        assert (writes.replaced, writes.gone, writes.added) == ([], [], [])
+        conn.rollback()
 
 
 def test_a_save_replaces_the_entry_it_was_loaded_from(simulated: _Run) -> None:

@@ -165,7 +165,7 @@ class Line:
 def unpaid_principal(line: Line) -> int:
     """All principal owed: billed and unpaid, unbilled purchases, unbilled plan installments."""
     return (
-        sum(ob.unpaid.principal for ob in line.statements)
+        sum(ob.unpaid_principal for ob in line.statements)
         + sum(p.unbilled for p in line.purchases)
         + sum(plan.unbilled_principal for plan in line.plans)
     )

@@ -19,9 +19,9 @@ from creditguard.servicing.line_model import (
     LineOp,
     MinimumStep,
     StatementInfo,
+    due_dates,
     minimum_due,
     settled_total,
-    uncovered,
 )
 from creditguard.servicing.line_money import apply_money, legs_of
 from creditguard.servicing.line_step import (
@@ -205,6 +205,14 @@ def accrue_revolving_interest(line: Line, on: date) -> Outcome[Line]:
     return commit(_accrue(line, op, False), op)
 
 
+def _uncovered_since(line: Line) -> list[tuple[str, date]]:
+    """(owner, due date) of each minimum step not yet covered: :func:`uncovered` at day d is
+    the owners whose step's due date is before d (the same rule, evaluated once)."""
+    total = settled_total(line)
+    dues = due_dates(line)
+    return [(step.owner, dues[step.set_by]) for step in line.requirements if step.threshold > total]
+
+
 def _accrue(line: Line, op: LineOp, replay: bool) -> Step:
     on = op.on
     if on <= line.accrued_through:
@@ -213,11 +221,15 @@ def _accrue(line: Line, op: LineOp, replay: bool) -> Step:
     bills = list(line.bills)
     by_statement: dict[str, int] = {}
     day = line.accrued_through + timedelta(days=1)
+    # The line does not change while it accrues: only the day does. So the balances, and the
+    # minimum steps not covered (each with the date it is in force from), are found once.
+    bases = [ob.unpaid_principal for ob in line.statements]
+    in_force = _uncovered_since(line)
     while day <= on:
-        late = uncovered(line, day)
+        late = {owner for owner, since in in_force if since < day}
         for i, ob in enumerate(line.statements):
             info = bills[i]
-            base = ob.unpaid.principal
+            base = bases[i]
             if base <= 0 or day <= ob.due_date or ob.ref in late:
                 if info.run is not None:
                     bills[i] = replace(info, run=None)

@@ -269,6 +269,48 @@ def _obligation_from_row(row: Any) -> Obligation:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _LoadedRow:
+    """An obligation row as loaded: where it sits, what it holds, its line's minimum step."""
+
+    field: str
+    ref: str
+    seq: int
+    obligation: Obligation
+    step: tuple[date | None, int]
+
+
+# What each obligation row read becomes, by the row's raw values: between two commands on an
+# account most of its rows are unchanged, and processing and rebuilding them cost more than
+# the rest of a load. Values, keyed by content: a changed row is another key, never stale.
+# Bounded by starting afresh (~1 KB an entry).
+_LOADED_ROWS: dict[tuple[Any, ...], _LoadedRow] = {}
+_LOADED_ROWS_SIZE = 131_072
+
+
+def _loaded_row(conn: Connection, raw: Any) -> _LoadedRow:
+    key = tuple(raw)
+    found = _LOADED_ROWS.get(key)
+    if found is None:
+        row = _SELECT_ROWS.processed(conn, raw)
+        found = _LoadedRow(
+            row.field,
+            row.ref,
+            int(row.seq),
+            _obligation_from_row(row),
+            (row.step_due_date, int(row.step_left)),
+        )
+        if len(_LOADED_ROWS) >= _LOADED_ROWS_SIZE:
+            _LOADED_ROWS.clear()
+        _LOADED_ROWS[key] = found
+    return found
+
+
+def _step_of(step: tuple[date, int] | None) -> tuple[date | None, int]:
+    """A minimum step as its row columns hold it (none: no date, nothing left)."""
+    return (None, 0) if step is None else step
+
+
 @dataclasses.dataclass(slots=True)
 class _RowWrites:
     """Obligation-row writes queued by saves, run together (a few statements for many)."""
@@ -299,7 +341,7 @@ class AccountRepository:
         self._versions: dict[str, int] = {}
         self._folded: set[str] = set()
         # The obligation rows as read, so a save writes only the rows that changed.
-        self._rows: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._rows: dict[str, dict[tuple[str, str], _LoadedRow]] = {}
         # The document as read (SQLite), so a save re-encodes only what changed.
         self._encoded: dict[str, tuple[Encoded, Key | None]] = {}
         self._row_writes = _RowWrites()
@@ -334,11 +376,12 @@ class AccountRepository:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
             state = dataclasses.replace(state, status=type(state.status)(row.status))
-        rows = _SELECT_ROWS.rows(self.conn, {"a": account})
+        raw = _SELECT_ROWS.raw_rows(self.conn, {"a": account})
+        loaded = [_loaded_row(self.conn, r) for r in raw]
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
-        for r in rows:
-            grouped[r.field].append(_obligation_from_row(r))
-        self._rows[account] = {(r.field, r.ref): r._asdict() for r in rows}
+        for r in loaded:
+            grouped[r.field].append(r.obligation)
+        self._rows[account] = {(r.field, r.ref): r for r in loaded}
         state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
             pending = _SELECT_PENDING.rows(self.conn, {"a": account})
@@ -351,7 +394,8 @@ class AccountRepository:
         """Store a new account."""
         if self.exists(state.account):
             raise InputError("account", f"account {state.account!r} already exists")
-        stored, rows = self._stored(state)
+        stored = self._stored(state)
+        rows = self._obligation_rows(state)
         (_INSERT_ACCOUNT if is_postgres(self.conn) else _INSERT_ACCOUNT_TEXT).execute(
             self.conn,
             {
@@ -415,7 +459,7 @@ class AccountRepository:
             return
         params = []
         for state, version, new_version in saves:
-            stored, rows = self._stored(state)
+            stored = self._stored(state)
             params.append(
                 {
                     "a": state.account,
@@ -426,7 +470,7 @@ class AccountRepository:
                     "s_principal": principal_balance(state),
                 }
             )
-            self._stage_rows(state.account, rows)
+            self._stage_rows(state)
         save = _SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT
         if len(params) == 1 or is_postgres(self.conn):
             # psycopg's executemany does not promise a summed row count: one at a time.
@@ -443,23 +487,41 @@ class AccountRepository:
             self._folded.difference_update(p["a"] for p in folded)
         self._write_staged_rows()
 
-    def _stage_rows(self, account: str, rows: list[dict[str, Any]]) -> None:
-        """Queue what brings the account's obligation rows to ``rows``: only rows that differ."""
+    def _stage_rows(self, state: Any) -> None:
+        """Queue what brings the account's obligation rows to ``state``'s: only rows that
+        differ from those loaded (an obligation the state still holds as loaded, at the same
+        place with the same minimum step, is not even turned into a row)."""
+        account = state.account
         old = self._rows.pop(account, None)
         if old is None:
             self._row_writes.replaced.append({"a": account})
-            self._row_writes.added.extend(rows)
+            self._row_writes.added.extend(self._obligation_rows(state))
             return
-        new = {(r["field"], r["ref"]): r for r in rows}
+        steps = _uncovered_steps(state)
+        kept: set[tuple[str, str]] = set()
+        cls: type = type(state)
+        for f in _obligation_fields(cls):
+            for seq, ob in enumerate(getattr(state, f)):
+                key = (f, ob.ref)
+                kept.add(key)
+                step = steps.get(ob.ref)
+                prior = old.get(key)
+                if (
+                    prior is not None
+                    and prior.seq == seq
+                    and prior.step == _step_of(step)
+                    and (prior.obligation is ob or prior.obligation == ob)
+                ):
+                    continue
+                row = _obligation_row(account, f, seq, ob, step)
+                if prior is None:
+                    self._row_writes.added.append(row)
+                else:
+                    values = {f"v_{k}": row[k] for k in _ROW_VALUES}
+                    self._row_writes.changed.append({**values, "a": account, "f": f, "r": ob.ref})
         self._row_writes.gone.extend(
-            {"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in new
+            {"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in kept
         )
-        self._row_writes.changed.extend(
-            {**{f"v_{k}": r[k] for k in _ROW_VALUES}, "a": account, "f": r["field"], "r": r["ref"]}
-            for key, r in new.items()
-            if key in old and old[key] != r
-        )
-        self._row_writes.added.extend(r for key, r in new.items() if key not in old)
 
     def _write_staged_rows(self) -> None:
         """Run the queued obligation-row writes: deletes, updates, inserts."""
@@ -470,12 +532,12 @@ class AccountRepository:
         _UPDATE_ROW.executemany(self.conn, w.changed)
         _INSERT_ROWS.executemany(self.conn, w.added)
 
-    def _stored(self, state: Any) -> tuple[dict[str, Any] | str, list[dict[str, Any]]]:
-        """What to bind for the ``state`` column and the obligation rows: on SQLite the
-        document's text (the state cached under it), on PostgreSQL the document itself."""
+    def _stored(self, state: Any) -> dict[str, Any] | str:
+        """What to bind for the ``state`` column: on SQLite the document's text (the state
+        cached under it), on PostgreSQL the document itself."""
         if is_postgres(self.conn):
-            return self._split(state)
-        return self._document_text(state), self._obligation_rows(state)
+            return self._document(state)
+        return self._document_text(state)
 
     def _document_text(self, state: Any) -> str:
         """The document's text for SQLite, re-encoding only what changed since the load; the
@@ -498,12 +560,12 @@ class AccountRepository:
             for seq, ob in enumerate(getattr(state, f))
         ]
 
-    def _split(self, state: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        document = encode(state)
+    def _document(self, state: Any) -> dict[str, Any]:
+        document: dict[str, Any] = encode(state)
         cls: type = type(state)
         for f in _obligation_fields(cls):
             document.pop(f)
-        return document, self._obligation_rows(state)
+        return document
 
     def ids(self, kind: str | None = None) -> list[str]:
         """Account ids in id order, all or of one kind."""

@@ -132,6 +132,20 @@ class Fast:
             make([v if p is None else p(v) for p, v in zip(procs, r, strict=True)]) for r in raw
         ]
 
+    def raw_rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every result row as the driver returns it, unprocessed: for a caller that keeps what
+        it makes of a row by the row's raw value (:meth:`processed` makes the row)."""
+        _compiled, cursor = self._run(conn, params or {}, False)
+        raw = cursor.fetchall()
+        cursor.close()
+        return list(raw)
+
+    def processed(self, conn: Connection, raw: Sequence[Any]) -> Any:
+        """One row of :meth:`raw_rows`, processed as :meth:`rows` would."""
+        compiled = self._compiled(conn.dialect)
+        make = compiled.row._make if compiled.row else tuple
+        return make([v if p is None else p(v) for p, v in zip(compiled.results, raw, strict=True)])
+
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """The first result row, or ``None``."""
         compiled, cursor = self._run(conn, params or {}, False)
