@@ -34,6 +34,8 @@ from creditguard.servicing.service import Servicing
 from creditguard.simulate import behaviour as bh
 from creditguard.simulate.population import draw_population, onboard
 from creditguard.simulate.scenario import SimScenario
+from creditguard.store.db import is_postgres
+from creditguard.store.fastsql import Fast
 from creditguard.store.migrate import upgrade
 from creditguard.store.servicing_tables import accounts, obligations, settled, unpaid
 from creditguard.store.tables import outbox_events
@@ -83,31 +85,43 @@ def _outage_on(scenario: SimScenario, day: date) -> date | None:
     return None
 
 
+# Per obligation row that owes something: the simulator reads these every day, so the
+# statement is built once and its rows go straight from the driver into Polars.
+_OWING = Fast(
+    select(
+        obligations.c.account_id,
+        obligations.c.due_date,
+        obligations.c.original_due_date,
+        unpaid().label("unpaid"),
+        unpaid("principal").label("principal"),
+        (obligations.c.minimum - settled()).label("min_left"),
+    ).where(
+        # Only rows that add to any column below: settled rows owe and need nothing.
+        or_(unpaid() > 0, obligations.c.minimum > settled())
+    )
+)
+_OWING_SCHEMA = {
+    "account": pl.String,
+    "due_date": pl.Date,
+    "original_due_date": pl.Date,
+    "unpaid": pl.Int64,
+    "principal": pl.Int64,
+    "min_left": pl.Int64,
+}
+
+
 def _due_frame(engine: Engine, day: date) -> pl.DataFrame:
     """Per account: owed now (fallen due, unpaid), unpaid minimum, due today, principal left."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                obligations.c.account_id,
-                obligations.c.due_date,
-                obligations.c.original_due_date,
-                unpaid().label("unpaid"),
-                unpaid("principal").label("principal"),
-                (obligations.c.minimum - settled()).label("min_left"),
-            ).where(
-                # Only rows that add to any column below: settled rows owe and need nothing.
-                or_(unpaid() > 0, obligations.c.minimum > settled())
-            )
-        ).all()
-    schema = {
-        "account": pl.String,
-        "due_date": pl.Date,
-        "original_due_date": pl.Date,
-        "unpaid": pl.Int64,
-        "principal": pl.Int64,
-        "min_left": pl.Int64,
-    }
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+        raw = _OWING.raw_rows(conn)
+    if is_postgres(engine):
+        frame = pl.DataFrame(raw, schema=_OWING_SCHEMA, orient="row")
+    else:
+        # SQLite hands dates over as ISO text: Polars parses the whole column at once.
+        as_text = {**_OWING_SCHEMA, "due_date": pl.String, "original_due_date": pl.String}
+        frame = pl.DataFrame(raw, schema=as_text, orient="row").with_columns(
+            pl.col("due_date", "original_due_date").str.to_date("%Y-%m-%d")
+        )
     fallen = (pl.col("due_date") <= day) | (pl.col("original_due_date") <= day)
     return (
         frame.group_by("account")
