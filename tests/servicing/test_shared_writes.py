@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, text
+from test_batch_commands import dump  # sibling module (rootdir import)
 
 from creditguard.ledger.chart import GL
 from creditguard.ledger.journal import JournalEntry, Posting, UnbalancedEntry
@@ -25,16 +26,6 @@ from creditguard.store.crypto import DataCipher
 from creditguard.store.idempotency import IdempotencyConflict
 from creditguard.store.pending_writes import PendingWrites
 from creditguard.store.uow import UnitOfWork
-
-
-def dump(engine: Engine) -> dict[str, list[str]]:
-    """Every row of every table, in a fixed order."""
-    with engine.connect() as conn:
-        names = sorted(n for n in inspect(conn).get_table_names() if n != "alembic_version")
-        return {
-            t: sorted(repr(tuple(row)) for row in conn.execute(text(f"SELECT * FROM {t}")))
-            for t in names
-        }
 
 
 def _service(engine: Engine) -> Servicing:
