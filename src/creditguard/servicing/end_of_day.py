@@ -13,7 +13,8 @@ The imperative shell around the pure overdue kernels (:func:`creditguard.overdue
    obligations and accounts as frames, run the kernels (penalties, DPD, buckets, class, stage,
    restrictions, write-off, reminders), write back penalties through the domain's
    ``charge_penalty`` (so reversals keep them), statuses, penalty state, events, month facts
-   for the credit bureau — and mark the chunk done in the same transaction;
+   for the credit bureau (each written only where it changed) — and mark the chunk done in
+   the same transaction;
 4. **close** — mark the date done and move the business date on.
 
 A crash anywhere leaves committed chunks committed and the rest untouched; the rerun skips
@@ -329,8 +330,8 @@ _BORROWERS = select(accounts.c.borrower_id).distinct().order_by(accounts.c.borro
 
 
 def _borrowers(conn: Connection) -> list[str]:
-    rows = conn.execute(_BORROWERS)
-    return [str(r) for r in rows.scalars()]
+    # Text values: strings already; one fetch for all of them.
+    return list(conn.execute(_BORROWERS).scalars().all())
 
 
 # -- one chunk of the overdue step -------------------------------------------------------------
@@ -369,7 +370,7 @@ def _overdue_chunk(
         )
         result = run_day(ob_frame, acc_frame, _params_of(products), on, verify_rows=False)
         counts = _apply(uow, repo, on, acc_frame, ob_frame, result, stored, reference=reference)
-        _save_month_facts(conn, on, result.accounts, result.obligations)
+        _save_month_facts(conn, on, result.accounts, result.obligations, rewrite_all=reference)
     hook("chunk-uncommitted")
     conn.execute(
         insert(eod_chunks).values(
@@ -418,38 +419,43 @@ REMINDER_HORIZON = 3  # days: PaymentDueSoon goes out at T−3 and T−1
 
 _CHUNK: BindParameter[Any] = bindparam("borrowers", expanding=True)
 _LINE = accounts.alias("line")
-_ACTIVE = (
-    select(accounts.c.borrower_id)
-    .distinct()
-    .select_from(accounts.outerjoin(account_status))
-    .where(accounts.c.borrower_id.in_(_CHUNK))
+# An account whose day can change something (see _active_borrowers).
+_ACTIVE_ACCOUNT = or_(
+    account_status.c.account_id.is_(None),
+    ~_QUIET_STATUS,
+    accounts.c.status.not_in(("active", "settled")),
+    exists()
+    .where(obligations.c.account_id == accounts.c.account_id)
     .where(
         or_(
-            account_status.c.account_id.is_(None),
-            ~_QUIET_STATUS,
-            accounts.c.status.not_in(("active", "settled")),
-            exists()
-            .where(obligations.c.account_id == accounts.c.account_id)
-            .where(
+            and_(
+                _UNPAID > 0,
                 or_(
-                    and_(
-                        _UNPAID > 0,
-                        or_(
-                            obligations.c.due_date <= bindparam("soon"),
-                            obligations.c.original_due_date <= bindparam("soon"),
-                        ),
-                    ),
-                    obligations.c.due_date == bindparam("on"),
-                )
+                    obligations.c.due_date <= bindparam("soon"),
+                    obligations.c.original_due_date <= bindparam("soon"),
+                ),
             ),
-            exists()
-            .where(journal_entries.c.account_ref == accounts.c.account_id)
-            .where(journal_entries.c.business_date == bindparam("on")),
-            exists()
-            .where(outbox_events.c.account_ref == accounts.c.account_id)
-            .where(outbox_events.c.business_date == bindparam("on")),
+            obligations.c.due_date == bindparam("on"),
+        )
+    ),
+    exists()
+    .where(journal_entries.c.account_ref == accounts.c.account_id)
+    .where(journal_entries.c.business_date == bindparam("on")),
+    exists()
+    .where(outbox_events.c.account_ref == accounts.c.account_id)
+    .where(outbox_events.c.business_date == bindparam("on")),
+)
+# One pass over the chunk's accounts: each active account, and each loan drawn from a line
+# (with the line's borrower), says whether it is active. The accounts are read once for both.
+_ACTIVE = (
+    select(accounts.c.borrower_id, _LINE.c.borrower_id, _ACTIVE_ACCOUNT)
+    .select_from(
+        accounts.outerjoin(account_status).outerjoin(
+            _LINE, _LINE.c.account_id == accounts.c.line_ref
         )
     )
+    .where(accounts.c.borrower_id.in_(_CHUNK))
+    .where(or_(accounts.c.line_ref.is_not(None), _ACTIVE_ACCOUNT))
 )
 _CROSS_BORROWER_LOANS = (
     select(accounts.c.borrower_id, _LINE.c.borrower_id)
@@ -474,13 +480,24 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
     """
     soon = on + timedelta(days=REMINDER_HORIZON)
     chunk = list(borrowers)
-    rows = conn.execute(_ACTIVE, {"borrowers": chunk, "on": on, "soon": soon}).scalars()
-    active = {str(b) for b in rows}
+    members = set(chunk)
+    active: set[str] = set()
+    crossing = False
+    for borrower, line_borrower, is_active in conn.execute(
+        _ACTIVE, {"borrowers": chunk, "on": on, "soon": soon}
+    ):
+        if is_active:
+            active.add(str(borrower))
+        if line_borrower is not None and line_borrower != borrower and line_borrower in members:
+            crossing = True
     # A loan drawn from a line restricts it (and the line's state feeds the loan's rules):
-    # the two go through the kernels together even when their borrower ids differ.
-    for loan_borrower, line_borrower in conn.execute(_CROSS_BORROWER_LOANS, {"borrowers": chunk}):
-        if loan_borrower in active or line_borrower in active:
-            active.update((str(loan_borrower), str(line_borrower)))
+    # the two go through the kernels together even when their borrower ids differ. (Only
+    # asked when the pass above saw such a loan in the chunk.)
+    if crossing:
+        pairs = conn.execute(_CROSS_BORROWER_LOANS, {"borrowers": chunk})
+        for loan_borrower, line_borrower in pairs:
+            if loan_borrower in active or line_borrower in active:
+                active.update((str(loan_borrower), str(line_borrower)))
     return sorted(active)
 
 
@@ -995,19 +1012,24 @@ def _save_status(
 
 
 _NAMES: BindParameter[Any] = bindparam("names", expanding=True)
+# Every account repaid today (few rows, through the business-date index): no list of names.
 _MONTH_PAID = (
     select(journal_entries.c.account_ref)
     .where(journal_entries.c.business_date == bindparam("on"))
     .where(journal_entries.c.kind == "repay")
-    .where(journal_entries.c.account_ref.in_(_NAMES))
+    .distinct()
 )
 _MONTH_PRINCIPAL = select(accounts.c.account_id, accounts.c.principal_balance).where(
     accounts.c.account_id.in_(_NAMES)
 )
-_MONTH_EXISTING = (
+# This month's rows, and the rows of earlier months in which the account ended, in one read.
+_MONTH_ROWS = (
     select(bureau_months)
-    .where(bureau_months.c.month == bindparam("month"))
     .where(bureau_months.c.account_id.in_(_NAMES))
+    .where(
+        (bureau_months.c.month == bindparam("month"))
+        | ((bureau_months.c.month < bindparam("month")) & bureau_months.c.ended_on.is_not(None))
+    )
 )
 _MONTH_DELETE = (
     delete(bureau_months)
@@ -1020,12 +1042,7 @@ _MONTH_SPECIAL = (
     .where(outbox_events.c.type.in_(SPECIAL_EVENT_TYPES))
     .where(outbox_events.c.account_ref.in_(_NAMES))
 )
-_MONTH_ENDED = (
-    select(bureau_months.c.account_id)
-    .where(bureau_months.c.month < bindparam("month"))
-    .where(bureau_months.c.ended_on.is_not(None))
-    .where(bureau_months.c.account_id.in_(_NAMES))
-)
+_MONTH_FIELDS = tuple(c.name for c in bureau_months.c)
 
 
 def _month_amounts(on: date, n: int, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
@@ -1055,59 +1072,79 @@ def _month_amounts(on: date, n: int, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
     return fell_due, charges, overdue
 
 
-def _save_month_facts(conn: Connection, on: date, after: pl.DataFrame, obs: pl.DataFrame) -> None:
-    """Fold today's picture into each account's facts for this calendar month."""
+def _save_month_facts(
+    conn: Connection,
+    on: date,
+    after: pl.DataFrame,
+    obs: pl.DataFrame,
+    *,
+    rewrite_all: bool = False,
+) -> None:
+    """Fold today's picture into each account's facts for this calendar month.
+
+    Only the rows whose facts differ from the stored row are rewritten (deleted and inserted
+    again, in account order); an unchanged row is left as it is — the table's content is what
+    rewriting every row would leave. ``rewrite_all`` (the reference path) rewrites them all.
+    """
     month = f"{on.year:04d}-{on.month:02d}"
     names = after.get_column("account").to_list()
-    paid_today = {str(a) for a in conn.execute(_MONTH_PAID, {"on": on, "names": names}).scalars()}
+    paid_today = {str(a) for a in conn.execute(_MONTH_PAID, {"on": on}).scalars()}
     fell_due, charges, overdue = _month_amounts(on, after.height, obs)
     principal = {str(a): int(b) for a, b in conn.execute(_MONTH_PRINCIPAL, {"names": names})}
-    existing = {
-        r.account_id: r for r in conn.execute(_MONTH_EXISTING, {"month": month, "names": names})
-    }
-    conn.execute(_MONTH_DELETE, {"month": month, "names": names})
+    existing: dict[str, Any] = {}
+    ended_before: set[str] = set()
+    for r in conn.execute(_MONTH_ROWS, {"month": month, "names": names}):
+        if r.month == month:
+            existing[r.account_id] = r
+        else:
+            ended_before.add(r.account_id)
     special: dict[str, set[int]] = defaultdict(set)
     for account, type_, payload in conn.execute(_MONTH_SPECIAL, {"on": on, "names": names}):
         special[str(account)].update(special_codes(type_, payload))
-    ended_before = {
-        str(a) for a in conn.execute(_MONTH_ENDED, {"month": month, "names": names}).scalars()
-    }
     columns = after.select(
         "dpd", "delinquent", "classification", "written_off_on", "status", "notice_sent_on"
     ).get_columns()
     rows = []
+    # The accounts whose stored row goes: rewritten, or (ended in an earlier month) dropped.
+    gone: list[str] = []
     for i, (account, dpd, delinquent, classification, written_off_on, status, notice) in enumerate(
         zip(names, *(c.to_list() for c in columns), strict=True)
     ):
-        if account in ended_before:
-            continue  # an account that ended is reported once, in the month it ended (C)
         old = existing.get(account)
+        if account in ended_before:
+            # An account that ended is reported once, in the month it ended (C).
+            if old is not None:
+                gone.append(account)
+            continue
         settled = status == "settled"
-        rows.append(
-            {
-                "account_id": account,
-                "month": month,
-                "dpd": int(dpd),
-                "delinquent_at_end": bool(delinquent),
-                "delinquent_in_month": bool(delinquent)
-                or bool(old is not None and old.delinquent_in_month),
-                "activity": bool(fell_due[i])
-                or account in paid_today
-                or bool(old is not None and old.activity),
-                # All unpaid principal (a line's unbilled purchases too) + fallen-due charges.
-                "balance": principal.get(account, 0) + int(charges[i]),
-                "overdue_amount": int(overdue[i]),
-                "classification": classification,
-                "written_off_on": written_off_on,
-                "ended_on": (old.ended_on if old is not None and old.ended_on else on)
-                if settled
-                else None,
-                "ended_how": "settled" if settled else None,
-                "special": sorted(special[account].union(old.special or []))
-                if old is not None
-                else sorted(special[account]),
-                "notice_sent_on": notice,
-            }
+        delinquent = bool(delinquent)
+        # In the column order of bureau_months (_MONTH_FIELDS), as a stored row reads back.
+        values = (
+            account,
+            month,
+            int(dpd),
+            delinquent,
+            delinquent or bool(old is not None and old.delinquent_in_month),
+            bool(fell_due[i]) or account in paid_today or bool(old is not None and old.activity),
+            # All unpaid principal (a line's unbilled purchases too) + fallen-due charges.
+            principal.get(account, 0) + int(charges[i]),
+            int(overdue[i]),
+            classification,
+            written_off_on,
+            (old.ended_on if old is not None and old.ended_on else on) if settled else None,
+            "settled" if settled else None,
+            sorted(special[account].union(old.special or []))
+            if old is not None
+            else sorted(special[account]),
+            notice,
         )
+        if old is not None:
+            # Equal values store equal text: the row is already right.
+            if not rewrite_all and tuple(old) == values:
+                continue
+            gone.append(account)
+        rows.append(dict(zip(_MONTH_FIELDS, values, strict=True)))
+    if gone:
+        conn.execute(_MONTH_DELETE, {"month": month, "names": gone})
     if rows:
         conn.execute(insert(bureau_months), rows)
