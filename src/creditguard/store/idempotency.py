@@ -29,7 +29,6 @@ __all__ = [
     "key_row",
     "new_key",
     "request_hash",
-    "store",
     "store_rows",
 ]
 
@@ -125,16 +124,3 @@ def store_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows made by :func:`key_row`, in one statement."""
     _INSERT_KEY.executemany(conn, rows)
 
-
-def store(
-    conn: Connection,
-    key: str,
-    command: str,
-    request: Mapping[str, Any],
-    result: Any,
-    business_date: date | None,
-) -> Any:
-    """Record ``result`` for ``key``; return it as it will read back (plain JSON values)."""
-    row = key_row(key, command, request, result, business_date)
-    store_rows(conn, [row])
-    return row["result"]
