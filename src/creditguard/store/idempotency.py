@@ -123,4 +123,3 @@ def key_row(
 def store_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows made by :func:`key_row`, in one statement."""
     _INSERT_KEY.executemany(conn, rows)
-
