@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
@@ -48,6 +48,7 @@ from sqlalchemy import (
     update,
 )
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError

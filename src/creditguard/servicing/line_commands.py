@@ -6,10 +6,10 @@ Each public command validates its input, logs itself and returns an Outcome; its
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError, format_amount
 from creditguard.products.schema import Product, RevolvingProduct

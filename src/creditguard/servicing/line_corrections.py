@@ -13,10 +13,10 @@ only from there (a reversal still replays twice).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, cast
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
 from creditguard.servicing.line_commands import (

@@ -42,11 +42,12 @@ against :func:`settled_total`), never ``minimum_unpaid`` against the obligation'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from creditguard.calendar import add_months
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
 from creditguard.servicing.line_parts import (

@@ -9,9 +9,10 @@ installments of a fee-installment plan are never prepaid (SPEC §6): what is lef
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.servicing.allocation import allocate
 from creditguard.servicing.line_model import (

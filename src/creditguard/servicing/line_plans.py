@@ -8,12 +8,12 @@ the minimum — by the statement of its cycle.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from creditguard.calendar import DayCount, add_months
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError, round_fen, split
 from creditguard.pricing import Method, amortize

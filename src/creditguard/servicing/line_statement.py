@@ -7,10 +7,10 @@ next statement without a further posting; principal was booked at purchase.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import CumulativeAccrual, InputError
 from creditguard.servicing.line_model import (

@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from creditguard.frozen import replace
 from creditguard.money import InputError
 from creditguard.servicing.line_model import Line, LineOp, sync_minimums
 from creditguard.servicing.model import DomainEvent

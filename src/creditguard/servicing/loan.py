@@ -28,12 +28,12 @@ Invariant (tested): for each receivable GL, the sum of a loan's postings equals
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from creditguard.calendar import DayCount
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL, RECEIVABLES
 from creditguard.ledger.journal import Posting
 from creditguard.money import InputError, Rounding

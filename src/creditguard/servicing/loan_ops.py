@@ -7,9 +7,9 @@ out (a chargeback) and everything after them re-applied in order.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
 from creditguard.servicing import allocation

@@ -9,12 +9,12 @@ principal as an early repayment, which re-amortizes the rest of the loan (pricin
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from creditguard.frozen import replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError, Rounding, format_amount, round_div
 from creditguard.pricing import Method, amortize

@@ -9,10 +9,12 @@ are integer fen. Everything here is immutable; commands return new values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
+
+from creditguard.frozen import replace
 
 __all__ = [
     "ALLOCATION_ORDER",

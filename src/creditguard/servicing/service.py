@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, update
 
+from creditguard.frozen import replace
 from creditguard.ledger.journal import JournalEntry, Posting, entry_key
 from creditguard.money import InputError, format_amount
 from creditguard.products import (

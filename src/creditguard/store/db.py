@@ -43,6 +43,7 @@ __all__ = [
 ENV_VAR = "CREDITGUARD_DB"
 DEFAULT_URL = "sqlite:///creditguard.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = -65_536  # negative: a size in KiB, not in pages (SQLite's convention)
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 
 T = TypeVar("T")
@@ -97,6 +98,9 @@ def _configure_sqlite(engine: Engine, *, durable: bool = True) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # SQLite's default page cache is 2 MB; a book's accounts, obligations and indexes
+            # are read every day, so keep up to 64 MB of pages per connection (docs/decisions.md).
+            cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
             if not durable:
                 cursor.execute("PRAGMA synchronous=OFF")
         finally:

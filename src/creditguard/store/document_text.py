@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from operator import is_
 from typing import Any
 
 from creditguard.store.codec import encode
@@ -30,17 +31,44 @@ class Encoded:
 
     state: Any
     # Kept once per piece (a cached state holds them for the account's next save): the texts of
-    # fields that are not tuples, and of each tuple field's elements.
+    # fields that are not tuples; for each tuple field, its elements' texts joined by commas
+    # (without the brackets) and the offset where each element's text ends, so that a prefix
+    # of the elements is a prefix of the text.
     fields: dict[str, str] | None = None
-    items: dict[str, list[str]] | None = None
+    items: dict[str, tuple[str, list[int]]] | None = None
 
 
 def _shared_prefix(new: tuple[Any, ...], old: tuple[Any, ...]) -> int:
+    """How many leading elements ``new`` shares with ``old``, by identity.
+
+    A command appends to its tuples or replaces their last element (a trailing accrual or
+    penalty folded into the newest one), so those two cases are asked first, each in one C
+    loop; anything else falls back to the element-by-element scan.
+    """
     n = min(len(new), len(old))
+    if all(map(is_, new[:n], old[:n])):
+        return n
+    if n and all(map(is_, new[: n - 1], old[: n - 1])):
+        return n - 1
     for i in range(n):
         if new[i] is not old[i]:
             return i
-    return n
+    return n  # pragma: no cover - the first check returned already
+
+
+def _joined(values: Any, text: str = "", ends: list[int] | None = None) -> tuple[str, list[int]]:
+    """``text`` (whose element ends are ``ends``) with ``values``' texts appended."""
+    ends = [] if ends is None else ends
+    pieces = [text] if text else []
+    at = len(text)
+    for value in values:
+        piece = canonical_json(encode(value))
+        if at:
+            at += 1  # the comma
+        at += len(piece)
+        pieces.append(piece)
+        ends.append(at)
+    return ",".join(pieces), ends
 
 
 def encode_document(
@@ -52,7 +80,7 @@ def encode_document(
     ``state`` must already have its obligation fields emptied (they are rows, not document).
     """
     fields: dict[str, str] = {}
-    items: dict[str, list[str]] = {}
+    items: dict[str, tuple[str, list[int]]] = {}
     old_fields = before.fields if before is not None else None
     old_items = before.items if before is not None else None
     for name in names:
@@ -67,10 +95,12 @@ def encode_document(
                 continue
             if type(value) is tuple and name in old_items:
                 k = _shared_prefix(value, prior)
-                items[name] = old_items[name][:k] + [canonical_json(encode(v)) for v in value[k:]]
+                text, ends = old_items[name]
+                kept = ends[k - 1] if k else 0
+                items[name] = _joined(value[k:], text[:kept], ends[:k])
                 continue
         if type(value) is tuple:
-            items[name] = [canonical_json(encode(v)) for v in value]
+            items[name] = _joined(value)
         else:
             fields[name] = canonical_json(encode(value))
     # Field names are plain identifiers: their JSON is the name in quotes.
@@ -82,9 +112,9 @@ def encode_document(
     return text, Encoded(state, fields, items)
 
 
-def _piece(name: str, fields: dict[str, str], items: dict[str, list[str]]) -> str:
+def _piece(name: str, fields: dict[str, str], items: dict[str, tuple[str, list[int]]]) -> str:
     found = items.get(name)
-    return fields[name] if found is None else "[" + ",".join(found) + "]"
+    return fields[name] if found is None else "[" + found[0] + "]"
 
 
 def document_names(cls: type, obligation_fields: tuple[str, ...]) -> tuple[str, ...]:
