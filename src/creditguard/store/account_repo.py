@@ -43,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 
+from creditguard.frozen import replace
 from creditguard.money import InputError
 from creditguard.servicing.model import Amounts, Obligation, ObligationKind
 from creditguard.store.codec import decode, encode
@@ -52,6 +53,7 @@ from creditguard.store.fastsql import Fast
 from creditguard.store.overdue_tables import penalty_pending
 from creditguard.store.servicing_tables import (
     COMPONENTS,
+    account_documents,
     accounts,
     borrowers,
     obligations,
@@ -116,10 +118,9 @@ _DELETE_ROW = Fast(delete(obligations).where(_ROW_KEY))
 # The document as its stored text where the driver gives text (SQLite), so a state decoded
 # before can be found by it (state_cache); PostgreSQL's driver returns JSONB parsed.
 _SELECT_ACCOUNT = Fast(
-    select(
-        *(c for c in accounts.c if c.name != "state"),
-        type_coerce(accounts.c.state, Text).label("state"),
-    ).where(accounts.c.account_id == bindparam("a"))
+    select(*accounts.c, type_coerce(account_documents.c.state, Text).label("state"))
+    .select_from(accounts.join(account_documents))
+    .where(accounts.c.account_id == bindparam("a"))
 )
 _SELECT_KIND = select(accounts.c.kind).where(accounts.c.account_id == bindparam("a"))
 _SELECT_ROWS = Fast(
@@ -136,38 +137,49 @@ _DELETE_PENDING = delete(penalty_pending).where(penalty_pending.c.account_id == 
 _DELETE_ROWS = delete(obligations).where(obligations.c.account_id == bindparam("a"))
 
 
-def _save_account(document_type: Any) -> Fast:
-    """The optimistic save of an account row, the document bound as ``document_type``."""
+# The optimistic save of an account row (its version guards against another writer).
+_SAVE_ACCOUNT = Fast(
+    update(accounts)
+    .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
+    .values(
+        status=bindparam("s_status"),
+        version=bindparam("s_version"),
+        principal_balance=bindparam("s_principal"),
+        pending_penalties=0,
+    )
+)
+
+
+def _save_document(document_type: Any) -> Fast:
+    """The update of an account's document, bound as ``document_type``."""
     return Fast(
-        update(accounts)
-        .where(and_(accounts.c.account_id == bindparam("a"), accounts.c.version == bindparam("v")))
-        .values(
-            status=bindparam("s_status"),
-            version=bindparam("s_version"),
-            state=bindparam("s_state", type_=document_type),
-            principal_balance=bindparam("s_principal"),
-            pending_penalties=0,
-        )
+        update(account_documents)
+        .where(account_documents.c.account_id == bindparam("a"))
+        .values(state=bindparam("s_state", type_=document_type))
     )
 
 
-_SAVE_ACCOUNT = _save_account(accounts.c.state.type)
+_SAVE_DOCUMENT = _save_document(account_documents.c.state.type)
 # SQLite: the document bound as the text the repository encoded (and cached the state under).
-_SAVE_ACCOUNT_TEXT = _save_account(Text)
+_SAVE_DOCUMENT_TEXT = _save_document(Text)
+_INSERT_ACCOUNT = Fast(
+    insert(accounts).values(
+        {c.name: bindparam(c.name) for c in accounts.c if c.name != "pending_penalties"}
+    )
+)
 
 
-def _insert_account(document_type: Any) -> Fast:
-    """The insert of a new account row, the document bound as ``document_type``."""
+def _insert_document(document_type: Any) -> Fast:
+    """The insert of a new account's document, bound as ``document_type``."""
     return Fast(
-        insert(accounts).values(
-            {c.name: bindparam(c.name) for c in accounts.c if c.name != "pending_penalties"}
-            | {"state": bindparam("state", type_=document_type)}
+        insert(account_documents).values(
+            account_id=bindparam("account_id"), state=bindparam("state", type_=document_type)
         )
     )
 
 
-_INSERT_ACCOUNT = _insert_account(accounts.c.state.type)
-_INSERT_ACCOUNT_TEXT = _insert_account(Text)
+_INSERT_DOCUMENT = _insert_document(account_documents.c.state.type)
+_INSERT_DOCUMENT_TEXT = _insert_document(Text)
 _INSERT_ROWS = Fast(insert(obligations).values({c.name: bindparam(c.name) for c in obligations.c}))
 _SELECT_BORROWER = select(borrowers).where(borrowers.c.borrower_id == bindparam("b"))
 _INSERT_BORROWER = insert(borrowers)
@@ -198,14 +210,12 @@ def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]])
     for _on, ref, amount in charges:
         owed[ref] += amount
     obs = tuple(
-        dataclasses.replace(
-            ob, due=dataclasses.replace(ob.due, penalty=ob.due.penalty - owed[ob.ref])
-        )
+        replace(ob, due=replace(ob.due, penalty=ob.due.penalty - owed[ob.ref]))
         if ob.ref in owed
         else ob
         for ob in getattr(state, field)
     )
-    state = dataclasses.replace(state, **{field: obs})
+    state = replace(state, **{field: obs})
     for on, ref, amount in charges:
         state = domain.charge_penalty(state, ref, amount, on).state
     return state
@@ -375,14 +385,14 @@ class AccountRepository:
         if row.kind == "loan" and str(state.status) != row.status:
             # The end of day moved the loan between active and past-due in bulk (the column
             # only); the column is the newer value, and the next save writes it back.
-            state = dataclasses.replace(state, status=type(state.status)(row.status))
+            state = replace(state, status=type(state.status)(row.status))
         raw = _SELECT_ROWS.raw_rows(self.conn, {"a": account})
         loaded = [_loaded_row(self.conn, r) for r in raw]
         grouped: dict[str, list[Obligation]] = {f: [] for f in _obligation_fields(cls)}
         for r in loaded:
             grouped[r.field].append(r.obligation)
         self._rows[account] = {(r.field, r.ref): r for r in loaded}
-        state = dataclasses.replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
+        state = replace(state, **{f: tuple(obs) for f, obs in grouped.items()})
         if row.pending_penalties:
             pending = _SELECT_PENDING.rows(self.conn, {"a": account})
             state = fold_pending_penalties(state, ((d, r, int(a)) for d, r, a in pending))
@@ -396,7 +406,7 @@ class AccountRepository:
             raise InputError("account", f"account {state.account!r} already exists")
         stored = self._stored(state)
         rows = self._obligation_rows(state)
-        (_INSERT_ACCOUNT if is_postgres(self.conn) else _INSERT_ACCOUNT_TEXT).execute(
+        _INSERT_ACCOUNT.execute(
             self.conn,
             {
                 "account_id": state.account,
@@ -407,9 +417,11 @@ class AccountRepository:
                 "line_ref": line_ref,
                 "opened_on": opened_on,
                 "version": 1,
-                "state": stored,
                 "principal_balance": principal_balance(state),
             },
+        )
+        (_INSERT_DOCUMENT if is_postgres(self.conn) else _INSERT_DOCUMENT_TEXT).execute(
+            self.conn, {"account_id": state.account, "state": stored}
         )
         if rows:
             _INSERT_ROWS.executemany(self.conn, rows)
@@ -471,14 +483,15 @@ class AccountRepository:
                 }
             )
             self._stage_rows(state)
-        save = _SAVE_ACCOUNT if is_postgres(self.conn) else _SAVE_ACCOUNT_TEXT
         if len(params) == 1 or is_postgres(self.conn):
             # psycopg's executemany does not promise a summed row count: one at a time.
             for p in params:
-                if save.execute(self.conn, p) != 1:
+                if _SAVE_ACCOUNT.execute(self.conn, p) != 1:
                     raise ConcurrentUpdate(f"account {p['a']!r} changed since it was read")
-        elif save.executemany(self.conn, params) != len(params):
+        elif _SAVE_ACCOUNT.executemany(self.conn, params) != len(params):
             raise ConcurrentUpdate("an account changed since it was read")
+        document = _SAVE_DOCUMENT if is_postgres(self.conn) else _SAVE_DOCUMENT_TEXT
+        document.executemany(self.conn, params)
         for p in params:
             self._versions[p["a"]] = p["s_version"]
         folded = [{"a": p["a"]} for p in params if p["a"] in self._folded]
@@ -543,7 +556,7 @@ class AccountRepository:
         """The document's text for SQLite, re-encoding only what changed since the load; the
         state is cached under it for the next load."""
         cls: type = type(state)
-        bare = dataclasses.replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
+        bare = replace(state, **dict.fromkeys(_obligation_fields(cls), ()))
         before, old_key = self._encoded.pop(state.account, (None, None))
         text, encoded = encode_document(bare, _document_names(cls), before)
         if old_key is not None:

@@ -31,6 +31,7 @@ from creditguard.store.tables import metadata
 
 __all__ = [
     "COMPONENTS",
+    "account_documents",
     "accounts",
     "borrowers",
     "obligations",
@@ -76,12 +77,22 @@ accounts = Table(
     Column("line_ref", Text, nullable=True),
     Column("opened_on", Date, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("state", _Json, nullable=False),
     Column("principal_balance", BigInteger, nullable=False, server_default="0"),
     # Penalties the end of day charged in bulk and the state document has not folded in yet
     # (see account_repo): a load reads ``penalty_pending`` only when this is non-zero.
     Column("pending_penalties", Integer, nullable=False, server_default="0"),
     Index("ix_accounts_borrower", "borrower_id"),
+)
+
+# Each account's state document (without its obligations, which are rows), in a table of its
+# own: a document is ~20 KB on a line a year on book, and kept inline it made every query over
+# ``accounts`` (the end of day's selections, status and penalty updates) read and rewrite pages
+# of documents. Loads and saves of one account read and write both rows.
+account_documents = Table(
+    "account_documents",
+    metadata,
+    Column("account_id", Text, ForeignKey("accounts.account_id"), primary_key=True),
+    Column("state", _Json, nullable=False),
 )
 
 obligations = Table(
