@@ -16,7 +16,9 @@ input, e.g. a month not reported). :func:`metro2_month` returns the new rolling 
 filled for ``13`` and ``64`` (the status at closure: the DPD code, or ``L``).
 
 **Base Segment** fields written by :func:`base_segment` (1-based positions, from the public
-Metro 2 layout — CDIA CRRG as mirrored by open-source Metro 2 libraries):
+Metro 2 layout — CDIA CRRG as mirrored by open-source Metro 2 libraries; the test checks them
+against moov-io/metro2 ``pkg/lib/specifications.go`` and cfpb/Metro2
+``django/parse_m2/fields.py``, cited there):
 
 ====  =======  ===========================================  ===================================
 pos   length   field                                        filled with
@@ -24,7 +26,7 @@ pos   length   field                                        filled with
 1     4        Record Descriptor Word                       ``0426``
 5     1        Processing Indicator                         ``1``
 6     14       Time Stamp (MMDDYYYYHHMMSS)                  as-of date, time 000000 (determinism)
-20    1        Correction Indicator                         ``0``
+20    1        Correction Indicator (reserved)              ``0`` (zero-filled)
 21    20       Identification Number                        furnisher id
 41    2        Cycle Identifier                             blank (monthly file)
 43    30       Consumer Account Number                      account
@@ -33,7 +35,7 @@ pos   length   field                                        filled with
 76    8        Date Opened (MMDDYYYY)                       opened_on
 84    9        Credit Limit                                 line limit (0 for loans)
 93    9        Highest Credit / Original Loan Amount        original amount
-102   3        Terms Duration                               months, ``LOC`` for a line
+102   3        Terms Duration                               months (``012``), ``REV`` for a line
 105   1        Terms Frequency                              ``M``
 106   9        Scheduled Monthly Payment Amount             scheduled
 115   9        Actual Payment Amount                        paid in the month
@@ -50,9 +52,8 @@ pos   length   field                                        filled with
 198   8        Date Closed                                  ended_on (zeros if open)
 206   8        Date of Last Payment                         last_paid_on (zeros if none)
 214   1        Interest Type Indicator                      ``F`` (fixed)
-215   16       Reserved                                     blank
-231   1        Consumer Transaction Type                    blank
-232   95       Surname … Consumer Information Indicator     blank / zeros: personal data is
+215   17       Reserved (215–231)                           blank
+232   96       Surname … Consumer Information Indicator     blank / zeros: personal data is
                (232–327: names, generation, SSN, DOB,       not held here; the export step
                telephone, ECOA, CII)                        overlays it (ECOA ``1`` filled)
 328   99       Country Code … Residence Code (328–426)      blank (address: overlaid likewise)
@@ -171,7 +172,9 @@ def base_segment(a: Metro2Account, furnisher_id: str) -> str:
     if len(a.profile) != PROFILE_MONTHS:
         raise InputError("profile", f"must be {PROFILE_MONTHS} characters")
     is_line = a.portfolio == "line"
-    terms = "LOC" if is_line else str(a.terms_months or 0).rjust(3, "0")
+    # Terms Duration: installment = months, 3 digits; revolving = the constant REV (CRRG: LOC is
+    # for the Line of Credit portfolio type C, not for R).
+    terms = "REV" if is_line else str(a.terms_months or 0).rjust(3, "0")
     parts = [
         "0426",
         "1",
@@ -202,8 +205,7 @@ def base_segment(a: Metro2Account, furnisher_id: str) -> str:
         _date(a.closed_on),
         _date(a.last_paid_on),
         "F",
-        " " * 16,
-        " ",
+        " " * 17,  # reserved 215-231
         " " * 25 + " " * 20 + " " * 20 + " ",  # names, generation code
         "0" * 9 + "0" * 8 + "0" * 10,  # SSN, date of birth, telephone
         "1",  # ECOA: individual
