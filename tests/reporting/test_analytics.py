@@ -173,7 +173,9 @@ def test_vintage_ever_counts_stay_after_an_account_ends() -> None:
     # One January vintage of two accounts. D reaches 35 DPD in February (1 month on book) and
     # ends: it has no March row. E stays current. "Ever 30+" is 1/2 from month 1 on, including
     # month 2, where only E still reports (the curve never falls).
-    m = lambda month: 2026 * 12 + month - 1  # noqa: E731
+    def m(month: int) -> int:
+        return 2026 * 12 + month - 1
+
     facts = pl.DataFrame(
         {
             "account": ["D", "D", "E", "E", "E"],

@@ -76,6 +76,110 @@ def test_profile_is_the_24_months_before_newest_first() -> None:
     assert long["codes"][0] == "0" + "6" * 23
 
 
+# Independent layout of the Metro 2 character-format Base Segment (426 bytes), as 1-based
+# (position, length). Transcribed by hand, field by field, from two public CRRG-derived sources,
+# and never from creditguard.reporting.bureau_metro2:
+#   [moov]  moov-io/metro2, pkg/lib/specifications.go, map ``baseSegmentCharacterFormat``, commit
+#           4e07ec00c35b9be3c706634ee21bb3ba52837e90 (0-based ``Start`` there, so position =
+#           Start + 1; the same positions at commit 24f7cb4b8b2f2438dbe5cbd6a1c288599998c03a).
+#   [cfpb]  cfpb/Metro2, django/parse_m2/fields.py, dict ``base_fields``, commit
+#           7aacdb5dd23779a1ec8a0dadda58aa394706883b ("start and end positions ... match those in
+#           the CRRG"; 1-based, end inclusive, so length = end - start + 1).
+# The comment on each row gives the raw numbers of both sources.
+CRRG_BASE_SEGMENT: dict[str, tuple[int, int]] = {
+    "record_descriptor_word": (1, 4),  # moov {0, 4}; cfpb rdw (1, 4)
+    "processing_indicator": (5, 1),  # moov {4, 1}; cfpb proc_ind (5, 5)
+    "time_stamp": (6, 14),  # moov {5, 14}; cfpb time_stamp (6, 13) + throw_out_hms (14, 19)
+    "correction_indicator": (20, 1),  # moov {19, 1} zero-filled; cfpb reserved_base (20, 20)
+    "identification_number": (21, 20),  # moov {20, 20}; cfpb id_num (21, 40)
+    "cycle_identifier": (41, 2),  # moov {40, 2}; cfpb cycle_id (41, 42)
+    "consumer_account_number": (43, 30),  # moov {42, 30}; cfpb cons_acct_num (43, 72)
+    "portfolio_type": (73, 1),  # moov {72, 1}; cfpb port_type (73, 73)
+    "account_type": (74, 2),  # moov {73, 2}; cfpb acct_type (74, 75)
+    "date_opened": (76, 8),  # moov {75, 8}; cfpb date_open (76, 83)
+    "credit_limit": (84, 9),  # moov {83, 9}; cfpb credit_limit (84, 92)
+    "highest_credit_or_original_amount": (93, 9),  # moov {92, 9}; cfpb hcola (93, 101)
+    "terms_duration": (102, 3),  # moov {101, 3}; cfpb terms_dur (102, 104)
+    "terms_frequency": (105, 1),  # moov {104, 1}; cfpb terms_freq (105, 105)
+    "scheduled_monthly_payment": (106, 9),  # moov {105, 9}; cfpb smpa (106, 114)
+    "actual_payment": (115, 9),  # moov {114, 9}; cfpb actual_pmt_amt (115, 123)
+    "account_status": (124, 2),  # moov {123, 2}; cfpb acct_stat (124, 125)
+    "payment_rating": (126, 1),  # moov {125, 1}; cfpb pmt_rating (126, 126)
+    "payment_history_profile": (127, 24),  # moov {126, 24}; cfpb php (127, 150)
+    "special_comment": (151, 2),  # moov {150, 2}; cfpb spc_com_cd (151, 152)
+    "compliance_condition_code": (153, 2),  # moov {152, 2}; cfpb compl_cond_cd (153, 154)
+    "current_balance": (155, 9),  # moov {154, 9}; cfpb current_bal (155, 163)
+    "amount_past_due": (164, 9),  # moov {163, 9}; cfpb amt_past_due (164, 172)
+    "original_charge_off_amount": (173, 9),  # moov {172, 9}; cfpb orig_chg_off_amt (173, 181)
+    "date_of_account_information": (182, 8),  # moov {181, 8}; cfpb doai (182, 189)
+    "date_of_first_delinquency": (190, 8),  # moov {189, 8}; cfpb dofd (190, 197)
+    "date_closed": (198, 8),  # moov {197, 8}; cfpb date_closed (198, 205)
+    "date_of_last_payment": (206, 8),  # moov {205, 8}; cfpb dolp (206, 213)
+    "interest_type_indicator": (214, 1),  # moov {213, 1}; cfpb int_type_ind (214, 214)
+    "reserved_215": (215, 17),  # moov Reserved2 {214, 17}; cfpb reserved_base_2 (215, 231)
+    "surname": (232, 25),  # moov {231, 25}; cfpb surname (232, 256)
+    "first_name": (257, 20),  # moov {256, 20}; cfpb first_name (257, 276)
+    "middle_name": (277, 20),  # moov {276, 20}; cfpb middle_name (277, 296)
+    "generation_code": (297, 1),  # moov {296, 1}; cfpb gen_code (297, 297)
+    "social_security_number": (298, 9),  # moov {297, 9}; cfpb ssn (298, 306)
+    "date_of_birth": (307, 8),  # moov {306, 8}; cfpb dob (307, 314)
+    "telephone_number": (315, 10),  # moov {314, 10}; cfpb phone_num (315, 324)
+    "ecoa_code": (325, 1),  # moov {324, 1}; cfpb ecoa (325, 325)
+    "consumer_information_indicator": (326, 2),  # moov {325, 2}; cfpb cons_info_ind (326, 327)
+    "country_code": (328, 2),  # moov {327, 2}; cfpb country_cd (328, 329)
+    "first_line_of_address": (330, 32),  # moov {329, 32}; cfpb addr_line_1 (330, 361)
+    "second_line_of_address": (362, 32),  # moov {361, 32}; cfpb addr_line_2 (362, 393)
+    "city": (394, 20),  # moov {393, 20}; cfpb city (394, 413)
+    "state": (414, 2),  # moov {413, 2}; cfpb state (414, 415)
+    "zip_code": (416, 9),  # moov {415, 9}; cfpb zip (416, 424)
+    "address_indicator": (425, 1),  # moov {424, 1}; cfpb addr_ind (425, 425)
+    "residence_code": (426, 1),  # moov {425, 1}; cfpb res_cd (426, 426)
+}
+
+# Personal data and address are not held by creditguard: the writer leaves them blank, or
+# zero-filled for the numeric and date fields (SSN, date of birth, telephone), for the export step
+# to overlay. ECOA is the one consumer field it fills (1 = individual).
+CONSUMER_FIELDS_NOT_HELD = {
+    "surname": " " * 25,
+    "first_name": " " * 20,
+    "middle_name": " " * 20,
+    "generation_code": " ",
+    "social_security_number": "0" * 9,
+    "date_of_birth": "0" * 8,
+    "telephone_number": "0" * 10,
+    "ecoa_code": "1",
+    "consumer_information_indicator": "  ",
+    "country_code": "  ",
+    "first_line_of_address": " " * 32,
+    "second_line_of_address": " " * 32,
+    "city": " " * 20,
+    "state": "  ",
+    "zip_code": " " * 9,
+    "address_indicator": " ",
+    "residence_code": " ",
+}
+
+
+def assert_fields(record: str, expected: dict[str, str]) -> None:
+    """Check every CRRG field of ``record`` at its position in :data:`CRRG_BASE_SEGMENT`."""
+    assert len(record) == BASE_LENGTH == 426
+    assert set(expected) == set(CRRG_BASE_SEGMENT), "every field is asserted"
+    for name, (pos, length) in CRRG_BASE_SEGMENT.items():
+        assert len(expected[name]) == length, f"test value of {name} is not {length} long"
+        got = record[pos - 1 : pos - 1 + length]
+        assert got == expected[name], f"{name} at {pos}+{length}: {got!r} != {expected[name]!r}"
+
+
+def test_crrg_table_tiles_the_426_bytes() -> None:
+    # A transcription check of the cited table: the fields follow each other with no gap or
+    # overlap from position 1 to 426.
+    end = 1
+    for name, (pos, length) in CRRG_BASE_SEGMENT.items():
+        assert pos == end, name
+        end = pos + length
+    assert end == 427
+
+
 def test_base_segment_positions() -> None:
     account = Metro2Account(
         account="L-0001",
@@ -86,35 +190,132 @@ def test_base_segment_positions() -> None:
         profile="0" + "B" * 23,
         original_amount=1_000_050,  # 10000.50 yuan → 10000 (cents truncated)
         terms_months=12,
-        scheduled_payment=90_099,
-        balance=850_075,
+        scheduled_payment=90_099,  # 900.99 → 900
+        balance=850_075,  # 8500.75 → 8500
         past_due=90_099,
         first_delinquent_on=date(2026, 3, 15),
     )
-    rec = base_segment(account, "CREDITGUARD")
-    assert len(rec) == BASE_LENGTH
+    assert_fields(
+        base_segment(account, "CREDITGUARD"),
+        {
+            "record_descriptor_word": "0426",
+            "processing_indicator": "1",
+            "time_stamp": "04302026" + "000000",  # MMDDYYYY + HHMMSS (midnight)
+            "correction_indicator": "0",
+            "identification_number": "CREDITGUARD" + " " * 9,
+            "cycle_identifier": "  ",
+            "consumer_account_number": "L-0001" + " " * 24,
+            "portfolio_type": "I",
+            "account_type": "01",
+            "date_opened": "11152025",
+            "credit_limit": "000000000",  # installment: zero-filled
+            "highest_credit_or_original_amount": "000010000",
+            "terms_duration": "012",
+            "terms_frequency": "M",
+            "scheduled_monthly_payment": "000000900",
+            "actual_payment": "000000000",
+            "account_status": "71",
+            "payment_rating": " ",  # blank unless the status is a closed one
+            "payment_history_profile": "0BBBBBBBBBBBBBBBBBBBBBBB",
+            "special_comment": "  ",
+            "compliance_condition_code": "  ",
+            "current_balance": "000008500",
+            "amount_past_due": "000000900",
+            "original_charge_off_amount": "000000000",
+            "date_of_account_information": "04302026",
+            "date_of_first_delinquency": "03152026",
+            "date_closed": "00000000",
+            "date_of_last_payment": "00000000",
+            "interest_type_indicator": "F",
+            "reserved_215": " " * 17,
+            **CONSUMER_FIELDS_NOT_HELD,
+        },
+    )
 
-    def field(pos: int, length: int) -> str:  # 1-based positions as in the module table
+
+def test_base_segment_of_a_closed_line() -> None:
+    account = Metro2Account(
+        account="r-0042",  # alphanumeric fields are upper-cased
+        portfolio="line",
+        opened_on=date(2024, 2, 29),
+        as_of=date(2026, 4, 30),
+        account_status="13",
+        payment_rating="1",
+        profile="1000" + "B" * 20,
+        credit_limit=2_000_000,  # 20000.00 yuan
+        actual_payment=1_234_599,  # 12345.99 → 12345
+        closed_on=date(2026, 4, 22),
+        last_paid_on=date(2026, 4, 22),
+        first_delinquent_on=date(2026, 3, 2),
+    )
+    assert_fields(
+        base_segment(account, "cg00001"),
+        {
+            "record_descriptor_word": "0426",
+            "processing_indicator": "1",
+            "time_stamp": "04302026000000",
+            "correction_indicator": "0",
+            "identification_number": "CG00001" + " " * 13,
+            "cycle_identifier": "  ",
+            "consumer_account_number": "R-0042" + " " * 24,
+            "portfolio_type": "R",
+            "account_type": "18",
+            "date_opened": "02292024",
+            "credit_limit": "000020000",
+            "highest_credit_or_original_amount": "000000000",
+            "terms_duration": "REV",  # CRRG: Revolving = constant REV (LOC is Line of Credit)
+            "terms_frequency": "M",
+            "scheduled_monthly_payment": "000000000",
+            "actual_payment": "000012345",
+            "account_status": "13",
+            "payment_rating": "1",
+            "payment_history_profile": "1000BBBBBBBBBBBBBBBBBBBB",
+            "special_comment": "  ",
+            "compliance_condition_code": "  ",
+            "current_balance": "000000000",
+            "amount_past_due": "000000000",
+            "original_charge_off_amount": "000000000",
+            "date_of_account_information": "04302026",
+            "date_of_first_delinquency": "03022026",
+            "date_closed": "04222026",
+            "date_of_last_payment": "04222026",
+            "interest_type_indicator": "F",
+            "reserved_215": " " * 17,
+            **CONSUMER_FIELDS_NOT_HELD,
+        },
+    )
+
+
+def test_base_segment_charge_off_amount() -> None:
+    account = Metro2Account(
+        account="L-0007",
+        portfolio="loan",
+        opened_on=date(2025, 1, 31),
+        as_of=date(2026, 4, 30),
+        account_status="97",
+        profile="6" * 6 + "5432100000" + "B" * 8,
+        original_amount=500_000,
+        terms_months=6,
+        balance=312_345,  # 3123.45 → 3123
+        past_due=312_345,
+        charge_off_amount=312_399,  # 3123.99 → 3123
+        first_delinquent_on=date(2025, 4, 1),
+        last_paid_on=date(2025, 3, 31),
+    )
+    rec = base_segment(account, "CREDITGUARD")
+
+    def field(name: str) -> str:
+        pos, length = CRRG_BASE_SEGMENT[name]
         return rec[pos - 1 : pos - 1 + length]
 
-    assert field(1, 4) == "0426"
-    assert field(6, 14) == "04302026000000"
-    assert field(21, 20) == "CREDITGUARD".ljust(20)
-    assert field(43, 30) == "L-0001".ljust(30)
-    assert (field(73, 1), field(74, 2)) == ("I", "01")
-    assert field(76, 8) == "11152025"
-    assert field(93, 9) == "000010000"
-    assert (field(102, 3), field(105, 1)) == ("012", "M")
-    assert field(106, 9) == "000000900"
-    assert field(124, 2) == "71"
-    assert field(126, 1) == " "
-    assert field(127, 24) == "0" + "B" * 23
-    assert field(155, 9) == "000008500"
-    assert field(164, 9) == "000000900"
-    assert field(182, 8) == "04302026"
-    assert field(190, 8) == "03152026"
-    assert field(198, 8) == "00000000"
-    assert field(325, 1) == "1"
+    assert field("terms_duration") == "006"
+    assert field("account_status") == "97"
+    assert field("payment_rating") == " "
+    assert field("current_balance") == field("amount_past_due") == "000003123"
+    assert field("original_charge_off_amount") == "000003123"
+    assert field("date_of_first_delinquency") == "04012025"
+    assert field("date_of_last_payment") == "03312025"
+    assert field("date_closed") == "00000000"
 
 
 def test_base_segment_refuses_what_does_not_fit() -> None:
