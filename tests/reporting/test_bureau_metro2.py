@@ -1,19 +1,28 @@
-"""Metro 2: payment history profile, account status codes and the 426-byte base segment."""
+"""Metro 2: payment history profile, account status codes, the 426-byte base segment, and the
+monthly export filled from the end of day's facts, the account states and the journal (SQLite
+and PostgreSQL)."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
 
 from creditguard.money import InputError
 from creditguard.reporting.bureau_metro2 import (
     BASE_LENGTH,
     Metro2Account,
     base_segment,
+    first_delinquent_on,
     metro2_month,
 )
+from creditguard.servicing.bureau import export_month
+from creditguard.servicing.service import Servicing
+from creditguard.store.crypto import DataCipher
 
 
 def run(
@@ -74,6 +83,23 @@ def test_profile_is_the_24_months_before_newest_first() -> None:
     long = run([0], [False], [False], ["6" * 24])
     assert long["profile"][0] == "6" * 24
     assert long["codes"][0] == "0" + "6" * 23
+
+
+def test_first_delinquency_is_kept_through_a_run_of_delinquent_months() -> None:
+    jan, feb, mar, apr = date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)
+    # 0-29 DPD is current in Metro 2 (11): no date, even when past due.
+    assert first_delinquent_on("11", 20, jan, None) is None
+    # First month at 30+: the due date of the oldest past-due obligation, month end − DPD.
+    assert first_delinquent_on("71", 48, feb, None) == date(2026, 1, 11)
+    # A partial payment moved the oldest past-due obligation (DPD 40 instead of 76): not re-aged.
+    assert first_delinquent_on("71", 40, mar, date(2026, 1, 11)) == date(2026, 1, 11)
+    # Charged off, then paid in full after charge-off: still the same date.
+    assert first_delinquent_on("97", 200, apr, date(2026, 1, 11)) == date(2026, 1, 11)
+    assert first_delinquent_on("64", 0, apr, date(2026, 1, 11)) == date(2026, 1, 11)
+    # Brought current (or closed): the run ends; a later delinquency starts a new one.
+    assert first_delinquent_on("11", 5, apr, date(2026, 1, 11)) is None
+    assert first_delinquent_on("13", 0, apr, date(2026, 1, 11)) is None
+    assert first_delinquent_on("78", 61, apr, None) == date(2026, 2, 28)
 
 
 # Independent layout of the Metro 2 character-format Base Segment (426 bytes), as 1-based
@@ -329,3 +355,301 @@ def test_base_segment_refuses_what_does_not_fit() -> None:
     )
     with pytest.raises(InputError, match="account"):
         base_segment(bad, "CG")
+
+
+# --- the export from the end of day's facts, the account states and the journal --------------
+#
+# One borrower, business dates 2026-01-01 … 2026-03-31 (end of day every day); March is
+# exported. Money in fen; each expected value is worked out by hand from the inputs below.
+#
+# R  credit-pay line (statement on the 1st, due the 10th, minimum 10%), limit 1,000,000, raised
+#    to 1,200,000 on 02-20. 01-10 buys 400,000; 01-15 repays 250,000 (unbilled purchases:
+#    principal 150,000); 01-20 buys 100,000 (250,000). Statement 02-01 bills 250,000 (minimum
+#    25,000, due 02-10), repaid in full 02-08. 02-15 buys 80,000: statement 03-01 bills 80,000
+#    (minimum 8,000, due 03-10), repaid in full 03-10 (paid in the month). 03-20 buys 30,000
+#    (unbilled at month end). Paid in full by each due date: no interest, no penalty.
+# C  credit-pay line, limit 500,000: 01-10 buys 100,000; statement 02-01 (minimum 10,000, due
+#    02-10) never paid. Grace 3 days, overdue fee 0.05%/day on the statement's 100,000 = 50 a
+#    day from 02-14; frozen when delinquent, closed at DPD 30 (03-12, limit set to 0).
+# L  cash loan, equal principal, 300,000 over 3 months from 01-05, nothing paid (delinquent).
+#    0.04%/day, act/365, so a period's interest is balance × 0.0004 × days: installments due
+#    02-05 (100,000 + 300,000·0.0004·31 = 3,720), 03-05 (100,000 + 200,000·0.0004·28 = 2,240),
+#    04-05 (100,000 + 1,240). Penalty: 1.5 × 0.0004 = 0.06%/day on past-due principal, 60 a
+#    day per installment, from the day after its due date.
+# W  the same loan of 600,000 on a product writing off at DPD 40: installments of 200,000 +
+#    7,440 (02-05) and 200,000 + 4,480 (03-05), penalty 120 a day each; written off on 03-17.
+# S  the same loan as L, paid on each due date and settled on 03-20.
+# After month end (business date 04-01) R's limit is raised and L pays 50,000: March's file
+# reports neither.
+
+MARCH_END = date(2026, 3, 31)
+
+
+def _through(svc: Servicing, last: date) -> None:
+    day = svc.business_date()
+    while day <= last:
+        svc.end_of_day(day)
+        day = svc.business_date()
+
+
+def _scenario(engine: Engine) -> None:
+    svc = Servicing(engine, actor="test", cipher=DataCipher(Fernet.generate_key()))
+    svc.set_business_date(date(2026, 1, 1))
+    svc.add_borrower("B1", "张三", "110101199003071233", "13800138000")
+    cash_loan = {
+        "kind": "installment",
+        "daily_rate": "0.0004",
+        "days_in_year": 365,
+        "day_count": "act/365",
+        "methods": ["annuity", "equal-principal"],
+        "terms": [3, 6, 12],
+    }
+    svc.register_product("loss-at-40", {**cash_loan, "write_off_dpd": 40}, "test")
+    svc.open_line("R", "credit-pay", 1_000_000, borrower="B1")
+    svc.open_line("C", "credit-pay", 500_000, borrower="B1")
+    _through(svc, date(2026, 1, 4))
+    for account, product, principal in (
+        ("L", "cash-loan", 300_000),
+        ("W", "loss-at-40", 600_000),
+        ("S", "cash-loan", 300_000),
+    ):
+        svc.disburse(account, product, principal, 3, "equal-principal", borrower="B1")
+    _through(svc, date(2026, 1, 9))
+    svc.purchase("R", 400_000)
+    svc.purchase("C", 100_000)
+    _through(svc, date(2026, 1, 14))
+    svc.repay("R", 250_000)
+    _through(svc, date(2026, 1, 19))
+    svc.purchase("R", 100_000)
+    _through(svc, date(2026, 2, 4))
+    svc.repay("S", 100_000 + 3_720)
+    _through(svc, date(2026, 2, 7))
+    svc.repay("R", 250_000)
+    _through(svc, date(2026, 2, 14))
+    svc.purchase("R", 80_000)
+    _through(svc, date(2026, 2, 19))
+    svc.change_limit("R", 1_200_000)
+    _through(svc, date(2026, 3, 4))
+    svc.repay("S", 100_000 + 2_240)
+    _through(svc, date(2026, 3, 9))
+    svc.repay("R", 80_000)
+    _through(svc, date(2026, 3, 19))
+    # Payoff on 03-20: the last 100,000 of principal + 15 days' interest (03-05 … 03-19).
+    svc.repay("S", 100_000 + 100_000 * 4 * 15 // 10_000)
+    assert svc.show("S").status == "settled"
+    svc.purchase("R", 30_000)
+    _through(svc, MARCH_END)
+    svc.change_limit("R", 1_500_000)
+    svc.repay("L", 50_000)
+
+
+def _file(engine: Engine, month: str, tmp_path: Path) -> dict[str, str]:
+    """The Metro 2 file of ``month``: account → record."""
+    result = export_month(engine, month, "metro2", tmp_path)
+    assert result["records"] == 5
+    text = Path(result["file"]).read_text(encoding="ascii")
+    records = text.split("\n")
+    assert records[-1] == ""  # every record ends with a newline
+    pos, length = CRRG_BASE_SEGMENT["consumer_account_number"]
+    return {r[pos - 1 : pos - 1 + length].strip(): r for r in records[:-1]}
+
+
+def _money(fen: int, digits: int = 9) -> str:
+    """A Metro 2 amount: whole yuan, cents truncated, zero-filled."""
+    return str(fen // 100).rjust(digits, "0")
+
+
+def assert_some_fields(record: str, expected: dict[str, str]) -> None:
+    """Check the fields in ``expected`` (only those) at their positions in the CRRG table."""
+    got = {}
+    for name in expected:
+        pos, length = CRRG_BASE_SEGMENT[name]
+        got[name] = record[pos - 1 : pos - 1 + length]
+    assert got == expected
+
+
+def _common(account: str, portfolio: str, opened: str) -> dict[str, str]:
+    """The fields every record of the March file has the same way."""
+    return {
+        "record_descriptor_word": "0426",
+        "processing_indicator": "1",
+        "time_stamp": "03312026000000",
+        "correction_indicator": "0",
+        "identification_number": "CREDITGUARD" + " " * 9,
+        "cycle_identifier": "  ",
+        "consumer_account_number": account.ljust(30),
+        "portfolio_type": portfolio,
+        "account_type": "18" if portfolio == "R" else "01",
+        "date_opened": opened,
+        "terms_frequency": "M",
+        # January and February were both current (the loans' worst month-end DPD was 23 days).
+        "payment_history_profile": "00" + "B" * 22,
+        "special_comment": "  ",
+        "compliance_condition_code": "  ",
+        "date_of_account_information": "03312026",
+        "interest_type_indicator": "F",
+        "reserved_215": " " * 17,
+        **CONSUMER_FIELDS_NOT_HELD,
+    }
+
+
+def test_metro2_export_fills_every_field_from_the_stored_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _scenario(engine)
+    file = _file(engine, "2026-03", tmp_path)
+    assert sorted(file) == ["C", "L", "R", "S", "W"]
+
+    # R, revolving and paid in the month: limit as assigned by month end (the raise of 04-01
+    # is not in it); highest credit = the most principal ever in use, 400,000 on 01-10 (after
+    # that 150,000, 250,000, 0, 80,000, 0, 30,000); scheduled = the minimum of the statement
+    # due in March, 10% × 80,000; paid 80,000 on 03-10; balance = the unbilled 30,000.
+    assert_fields(
+        file["R"],
+        {
+            **_common("R", "R", "01012026"),
+            "credit_limit": _money(1_200_000),
+            "highest_credit_or_original_amount": _money(400_000),
+            "terms_duration": "REV",
+            "scheduled_monthly_payment": _money(80_000 // 10),
+            "actual_payment": _money(80_000),
+            "account_status": "11",
+            "payment_rating": " ",
+            "current_balance": _money(30_000),
+            "amount_past_due": _money(0),
+            "original_charge_off_amount": _money(0),
+            "date_of_first_delinquency": "00000000",
+            "date_closed": "00000000",
+            "date_of_last_payment": "03102026",
+        },
+    )
+
+    # C, revolving and delinquent: DPD at 03-31 = 03-31 − 02-10 = 49 → 71; first delinquency
+    # = the due date of the oldest past-due minimum, 02-10. Closed at DPD 30 on 03-12 (date
+    # closed), still reporting the limit assigned (500,000), not the 0 closing set. Overdue
+    # fee 50 a day: 02-14 … 02-28 = 15 days = 750 billed on the 03-01 statement, whose minimum
+    # is the unpaid 10,000 plus those 750; 02-14 … 03-31 = 46 days = 2,300 in all, all on the
+    # 02-01 statement (the past-due amount with its 100,000).
+    fee = 50
+    assert (date(2026, 3, 31) - date(2026, 2, 10)).days == 49
+    assert_fields(
+        file["C"],
+        {
+            **_common("C", "R", "01012026"),
+            "credit_limit": _money(500_000),
+            "highest_credit_or_original_amount": _money(100_000),
+            "terms_duration": "REV",
+            "scheduled_monthly_payment": _money(10_000 + 15 * fee),
+            "actual_payment": _money(0),
+            "account_status": "71",
+            "payment_rating": " ",
+            "current_balance": _money(100_000 + 46 * fee),
+            "amount_past_due": _money(100_000 + 46 * fee),
+            "original_charge_off_amount": _money(0),
+            "date_of_first_delinquency": "02102026",
+            "date_closed": "03122026",
+            "date_of_last_payment": "00000000",
+        },
+    )
+
+    # L, installment and delinquent: DPD 03-31 − 02-05 = 54 → 71, first delinquency 02-05.
+    # Scheduled = the installment due 03-05. Penalties: installment 1, 02-06 … 03-31 = 54 days;
+    # installment 2, 03-06 … 03-31 = 26 days; 60 a day each. The 04-01 payment is not March's.
+    interest_1, interest_2 = 300_000 * 4 * 31 // 10_000, 200_000 * 4 * 28 // 10_000
+    assert (interest_1, interest_2) == (3_720, 2_240)
+    penalties = (54 + 26) * 60
+    assert_fields(
+        file["L"],
+        {
+            **_common("L", "I", "01052026"),
+            "credit_limit": _money(0),
+            "highest_credit_or_original_amount": _money(300_000),
+            "terms_duration": "003",
+            "scheduled_monthly_payment": _money(100_000 + interest_2),
+            "actual_payment": _money(0),
+            "account_status": "71",
+            "payment_rating": " ",
+            "current_balance": _money(300_000 + interest_1 + interest_2 + penalties),
+            "amount_past_due": _money(200_000 + interest_1 + interest_2 + penalties),
+            "original_charge_off_amount": _money(0),
+            "date_of_first_delinquency": "02052026",
+            "date_closed": "00000000",
+            "date_of_last_payment": "00000000",
+        },
+    )
+
+    # W, charged off on 03-17 (DPD 40): the loss is every receivable that day — all principal,
+    # both installments' interest (recognised on their due dates), penalties of 02-06 … 03-17
+    # (40 days) and 03-06 … 03-17 (12 days) at 120 a day. Status 97: no scheduled payment.
+    # Penalties keep accruing after the write-off (off balance sheet) into the balance.
+    w_interest = 600_000 * 4 * 31 // 10_000 + 400_000 * 4 * 28 // 10_000
+    assert w_interest == 7_440 + 4_480
+    w_charged_off = 600_000 + w_interest + (40 + 12) * 120
+    assert_fields(
+        file["W"],
+        {
+            **_common("W", "I", "01052026"),
+            "credit_limit": _money(0),
+            "highest_credit_or_original_amount": _money(600_000),
+            "terms_duration": "003",
+            "scheduled_monthly_payment": _money(0),
+            "actual_payment": _money(0),
+            "account_status": "97",
+            "payment_rating": " ",
+            "current_balance": _money(600_000 + w_interest + (54 + 26) * 120),
+            "amount_past_due": _money(400_000 + w_interest + (54 + 26) * 120),
+            "original_charge_off_amount": _money(w_charged_off),
+            "date_of_first_delinquency": "02052026",
+            "date_closed": "00000000",
+            "date_of_last_payment": "00000000",
+        },
+    )
+
+    # S, settled on 03-20: status 13 with the month's rating 0, closed that day; paid in March
+    # the 03-05 installment and the payoff.
+    assert_fields(
+        file["S"],
+        {
+            **_common("S", "I", "01052026"),
+            "credit_limit": _money(0),
+            "highest_credit_or_original_amount": _money(300_000),
+            "terms_duration": "003",
+            "scheduled_monthly_payment": _money(0),
+            "actual_payment": _money((100_000 + 2_240) + (100_000 + 600)),
+            "account_status": "13",
+            "payment_rating": "0",
+            "current_balance": _money(0),
+            "amount_past_due": _money(0),
+            "original_charge_off_amount": _money(0),
+            "date_of_first_delinquency": "00000000",
+            "date_closed": "03202026",
+            "date_of_last_payment": "03202026",
+        },
+    )
+
+    # February, exported after March: each month reads as of its own end. R had the raised
+    # limit (02-20), was asked the 02-01 minimum 10% × 250,000 and paid 250,000 on 02-08; its
+    # balance is the 80,000 bought 02-15. L was 23 days late at 02-28: Metro 2 current (11), so
+    # no first delinquency yet; scheduled = the installment due 02-05.
+    february = _file(engine, "2026-02", tmp_path)
+    assert_some_fields(
+        february["R"],
+        {
+            "credit_limit": _money(1_200_000),
+            "highest_credit_or_original_amount": _money(400_000),
+            "scheduled_monthly_payment": _money(250_000 // 10),
+            "actual_payment": _money(250_000),
+            "account_status": "11",
+            "payment_history_profile": "0" + "B" * 23,
+            "current_balance": _money(80_000),
+            "date_of_last_payment": "02082026",
+        },
+    )
+    assert_some_fields(
+        february["L"],
+        {
+            "scheduled_monthly_payment": _money(100_000 + interest_1),
+            "account_status": "11",
+            "date_of_first_delinquency": "00000000",
+        },
+    )

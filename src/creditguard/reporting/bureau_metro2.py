@@ -33,11 +33,11 @@ pos   length   field                                        filled with
 73    1        Portfolio Type                               ``I`` loan, ``R`` line
 74    2        Account Type                                 ``01`` unsecured loan, ``18`` line
 76    8        Date Opened (MMDDYYYY)                       opened_on
-84    9        Credit Limit                                 line limit (0 for loans)
-93    9        Highest Credit / Original Loan Amount        original amount
+84    9        Credit Limit                                 line's assigned limit (0 for loans)
+93    9        Highest Credit / Original Loan Amount        amount lent; line: most principal
 102   3        Terms Duration                               months (``012``), ``REV`` for a line
 105   1        Terms Frequency                              ``M``
-106   9        Scheduled Monthly Payment Amount             scheduled
+106   9        Scheduled Monthly Payment Amount             due in the month (installment/min.)
 115   9        Actual Payment Amount                        paid in the month
 124   2        Account Status                               see above
 126   1        Payment Rating                               for 13/64
@@ -49,7 +49,7 @@ pos   length   field                                        filled with
 173   9        Original Charge-off Amount                   at write-off (0 otherwise)
 182   8        Date of Account Information                  month end
 190   8        FCRA Compliance / Date of First Delinquency  first_delinquent_on (zeros if none)
-198   8        Date Closed                                  ended_on (zeros if open)
+198   8        Date Closed                                  closed_on (zeros if open)
 206   8        Date of Last Payment                         last_paid_on (zeros if none)
 214   1        Interest Type Indicator                      ``F`` (fixed)
 215   17       Reserved (215–231)                           blank
@@ -59,15 +59,17 @@ pos   length   field                                        filled with
 328   99       Country Code … Residence Code (328–426)      blank (address: overlaid likewise)
 ====  =======  ===========================================  ===================================
 
-Monetary fields are whole currency units, cents truncated (Metro 2 rule), right-justified and
-zero-filled; alphanumeric fields left-justified, blank-filled, upper case. creditguard's money
-is CNY fen: the unit is the yuan — a furnisher in USD converts before calling.
+Where :func:`creditguard.servicing.bureau.export_month` takes each value from is in
+docs/semantics.md (Metro 2). Monetary fields are whole currency units, cents truncated (Metro 2
+rule), right-justified and zero-filled; alphanumeric fields left-justified, blank-filled, upper
+case. creditguard's money is CNY fen: the unit is the yuan — a furnisher in USD converts before
+calling.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -75,9 +77,11 @@ from creditguard.money import InputError
 
 __all__ = [
     "BASE_LENGTH",
+    "DELINQUENT_STATUSES",
     "Metro2Account",
     "account_status",
     "base_segment",
+    "first_delinquent_on",
     "metro2_month",
     "month_code",
 ]
@@ -85,6 +89,9 @@ __all__ = [
 BASE_LENGTH = 426
 PROFILE_MONTHS = 24
 _STATUS_BY_DPD = ("11", "71", "78", "80", "82", "83", "84")
+# Account statuses that report a Date of First Delinquency: 30+ days past due, charged off, and
+# paid after charge-off. 11 (0-29 DPD is current in Metro 2) and 13 zero-fill it.
+DELINQUENT_STATUSES = frozenset({*_STATUS_BY_DPD[1:], "97", "64"})
 
 
 def month_code(dpd: pl.Expr, charged_off: pl.Expr) -> pl.Expr:
@@ -121,6 +128,21 @@ def metro2_month(months: pl.DataFrame) -> pl.DataFrame:
         prev.str.slice(0, PROFILE_MONTHS).str.pad_end(PROFILE_MONTHS, "B").alias("profile"),
         (code + prev).str.slice(0, PROFILE_MONTHS).alias("codes"),
     )
+
+
+def first_delinquent_on(status: str, dpd: int, as_of: date, previous: date | None) -> date | None:
+    """The Date of First Delinquency reported with ``status`` at month end ``as_of``.
+
+    A status in :data:`DELINQUENT_STATUSES` reports the due date of the oldest past-due
+    obligation (SPEC §6: ``as_of − dpd``) of the first month of the current run of such
+    statuses; ``previous`` (last month's value) is kept through the run, so a partial payment
+    or a charge-off never re-ages it. Any other status reports none (and ends the run).
+    """
+    if status not in DELINQUENT_STATUSES:
+        return None
+    if previous is not None:
+        return previous
+    return as_of - timedelta(days=dpd) if dpd > 0 else None
 
 
 @dataclass(frozen=True)
