@@ -354,15 +354,12 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 prior_s = time.perf_counter() - started
             else:
                 svc.set_business_date(T)
-            copy_of = None
+            copy_of = floor_of = None
             if args.compare_reference and backend == "sqlite":
                 # The same database, byte for byte, for the reference path's day.
-                copy_of = url.removeprefix("sqlite:///") + ".reference"
-                with (
-                    closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as src,
-                    closing(sqlite3.connect(copy_of)) as dst,
-                ):
-                    src.backup(dst)
+                copy_of = _copy(url, ".reference")
+            if args.write_floor and backend == "sqlite":
+                floor_of = _copy(url, ".floor")
             postings_before = _count(engine, postings)
             entries_before = _count(engine, journal_entries)
             gc.collect()
@@ -380,6 +377,11 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             engine.dispose()
         reference = _time_reference(copy_of) if copy_of is not None else None
+        floor_s = (
+            _time_write_floor(url.removeprefix("sqlite:///"), floor_of)
+            if floor_of is not None
+            else None
+        )
     out: dict[str, Any] = {
         "accounts": args.accounts,
         "seconds": round(seconds, 3),
@@ -396,11 +398,105 @@ def bench_database(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     if reference is not None:
         out["reference_s"] = round(reference, 3)
         out["speedup_vs_reference"] = round(reference / seconds, 2)
+    if floor_s is not None:
+        out["write_floor"] = floor_s
+        out["write_floor_accounts_per_s"] = round(args.accounts / floor_s["seconds"], 1)
     if prof is not None:
         out["profile"] = profile_breakdown(prof)
         if args.profile_out:
             prof.dump_stats(args.profile_out)
     return out
+
+
+def _copy(url: str, suffix: str) -> str:
+    """A byte-for-byte copy of the SQLite database at ``url`` (backup API); its path."""
+    path = url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(path + suffix)) as dst:
+        src.backup(dst)
+    return path + suffix
+
+
+# Inserts in an order the schema's triggers accept (a journal entry after its postings).
+_FLOOR_FIRST = ("postings",)
+
+
+def _time_write_floor(after: str, before: str) -> dict[str, Any]:
+    """The physical floor of the day's durable writes on SQLite.
+
+    The rows the timed day changed — every row of ``after`` (the database after the day) not
+    in ``before`` (a copy from just before it), and every row of ``before`` no longer in
+    ``after``, compared whole, by table — are found untimed; then the same changes are
+    applied to ``before`` with the driver alone, in one transaction, each kind by
+    ``executemany``: a row on both sides (same rowid) updated in place, a row gone deleted by
+    rowid, a new row inserted (rowid kept); the schema's indexes, triggers and foreign keys (checked
+    at commit) all in force, the engine's pragmas (WAL, full sync), and a commit. No Python
+    per account, no reads, no domain: what the same writes cost with nothing else.
+    """
+    try:
+        with closing(sqlite3.connect(before, isolation_level=None)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("ATTACH DATABASE ? AS after", (after,))
+            tables = [
+                str(name)
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            tables.sort(key=lambda t: (t not in _FLOOR_FIRST, t))
+            gone: dict[str, list[tuple[Any, ...]]] = {}
+            new: dict[str, list[tuple[Any, ...]]] = {}
+            for t in tables:
+                gone[t] = conn.execute(
+                    f"SELECT rowid FROM (SELECT rowid, * FROM main.{t}"
+                    f" EXCEPT SELECT rowid, * FROM after.{t})"
+                ).fetchall()
+                new[t] = conn.execute(
+                    f"SELECT rowid, * FROM after.{t} EXCEPT SELECT rowid, * FROM main.{t}"
+                ).fetchall()
+            conn.execute("DETACH DATABASE after")
+            columns = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+            gc.collect()
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("PRAGMA defer_foreign_keys=ON")
+            changed: dict[str, int] = {}
+            for t in tables:
+                # A rowid on both sides is a row updated in place: written as an UPDATE.
+                kept = {r[0] for r in new[t]}
+                dropped = [r for r in gone[t] if r[0] not in kept]
+                if dropped:
+                    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", dropped)
+                was = {r[0] for r in gone[t]}
+                updates = [(*r[1:], r[0]) for r in new[t] if r[0] in was]
+                changed[t] = len(updates)
+                if updates:
+                    sets = ", ".join(f"{c} = ?" for c in columns[t])
+                    conn.executemany(f"UPDATE {t} SET {sets} WHERE rowid = ?", updates)
+            for t in tables:
+                was = {r[0] for r in gone[t]}
+                inserts = [r for r in new[t] if r[0] not in was]
+                if inserts:
+                    names = ", ".join(["rowid", *columns[t]])
+                    marks = ", ".join("?" * (len(columns[t]) + 1))
+                    conn.executemany(f"INSERT INTO {t} ({names}) VALUES ({marks})", inserts)
+            conn.execute("COMMIT")
+            seconds = time.perf_counter() - started
+        return {
+            "seconds": round(seconds, 4),
+            "rows_updated": sum(changed.values()),
+            "rows_deleted": sum(len(v) for v in gone.values()) - sum(changed.values()),
+            "rows_inserted": sum(len(v) for v in new.values()) - sum(changed.values()),
+            # per table: [deleted, updated, inserted]
+            "by_table": {
+                t: [len(gone[t]) - changed[t], changed[t], len(new[t]) - changed[t]]
+                for t in tables
+                if gone[t] or new[t]
+            },
+        }
+    finally:
+        Path(before).unlink(missing_ok=True)
 
 
 def _time_reference(path: str) -> float:
@@ -443,6 +539,11 @@ def main(argv: list[str] | None = None) -> None:
         "--compare-reference",
         action="store_true",
         help="SQLite: also time the same day on a copy through run_end_of_day(reference=True)",
+    )
+    parser.add_argument(
+        "--write-floor",
+        action="store_true",
+        help="SQLite: also time the day's row changes applied with the bare driver (the floor)",
     )
     args = parser.parse_args(argv)
 
