@@ -38,6 +38,8 @@ class _Compiled:
     fixed: dict[str, Any]
     results: tuple[_Processor, ...]
     row: Any  # a namedtuple class over the typed result columns (None: plain tuples)
+    # Positional drivers: one parameter set (a mapping) to the driver's tuple, generated.
+    positional: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
 
 class Fast:
@@ -68,12 +70,15 @@ class Fast:
         names = [r.keyname for r in columns]
         row = namedtuple("FastRow", names, rename=True) if columns else None
         fixed = {name: bp.effective_value for name, bp in c.binds.items() if not bp.required}
-        found = _Compiled(c.string, order, binds, fixed, results, row)
+        positional = _positional(order, binds, fixed) if order is not None else None
+        found = _Compiled(c.string, order, binds, fixed, results, row, positional)
         self._by_dialect[dialect] = found
         return found
 
     @staticmethod
     def _params(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        if compiled.positional is not None:
+            return compiled.positional(params)
         if compiled.fixed:
             params = {**compiled.fixed, **params}
         if compiled.binds:
@@ -88,7 +93,10 @@ class Fast:
     def _run(self, conn: Connection, params: Any, many: bool) -> Any:
         compiled = self._compiled(conn.dialect)
         if many:
-            bound: Any = [self._params(compiled, p) for p in params]
+            if compiled.positional is not None:
+                bound: Any = list(map(compiled.positional, params))
+            else:
+                bound = [self._params(compiled, p) for p in params]
         else:
             bound = self._params(compiled, params)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -161,3 +169,24 @@ class Fast:
         """The first column of the first row, or ``None`` if there is no row."""
         row = self.first(conn, params)
         return None if row is None else row[0]
+
+
+def _positional(
+    order: tuple[str, ...],
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...],
+    fixed: dict[str, Any],
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function from one parameter set to the driver's tuple, as :meth:`Fast._params` would
+    build it (a given value over the statement's own, then the bind processor), generated once
+    per statement: an ``executemany`` of thousands of rows calls it per row."""
+    processors = dict(binds)
+
+    def value(name: str) -> str:
+        got = f"p.get({name!r}, F[{name!r}])" if name in fixed else f"p[{name!r}]"
+        return f"P[{name!r}]({got})" if name in processors else got
+
+    source = "def positional(p):\n    return (" + "".join(f"{value(n)}, " for n in order) + ")\n"
+    namespace: dict[str, Any] = {"F": fixed, "P": processors}
+    exec(source, namespace)  # built from the statement's own parameter names
+    fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = namespace["positional"]
+    return fn
