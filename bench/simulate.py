@@ -1,7 +1,7 @@
 """Benchmark: simulated account-days per second through the real engine, and where time goes.
 
     .venv/bin/python bench/simulate.py --borrowers 2000 --months 12 [--json]
-        [--scenario FILE] [--db sqlite|postgresql] [--pg URL] [--no-batch]
+        [--scenario FILE] [--db sqlite|postgresql] [--pg URL] [--no-batch] [--progress-days N]
 
 Runs a scenario (the shipped default unless ``--scenario``; ``--borrowers`` and ``--months``
 override its size, the macro shock moves to the horizon's two-thirds if it falls outside) on a
@@ -142,7 +142,29 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             Servicing.batch = clock.wrap_context("commands", originals["batch"])  # type: ignore[method-assign]
             sim_run.run_end_of_day = clock.wrap("end_of_day", original_eod)
             started = time.perf_counter()
-            result = sim_run.simulate(scenario, engine, batch=not args.no_batch)
+            days: list[int] = []
+
+            def progress(summary: Any) -> None:
+                # A line on stderr every --progress-days simulated days, so that a run too long
+                # to finish still says how fast it went and where the time went.
+                days.append(summary.accounts)
+                if args.progress_days and len(days) % args.progress_days == 0:
+                    elapsed = time.perf_counter() - started
+                    line = {
+                        "days": len(days),
+                        "business_date": str(summary.business_date),
+                        "account_days": sum(days),
+                        "seconds": round(elapsed, 1),
+                        "account_days_per_s": round(sum(days) / elapsed, 1),
+                        "end_of_day_s": round(clock.seconds["end_of_day"], 1),
+                        "commands_s": round(clock.seconds["commands"], 1),
+                        "sql_driver_s": round(sql["seconds"], 1),
+                    }
+                    print(
+                        "progress " + json.dumps(line, sort_keys=True), file=sys.stderr, flush=True
+                    )
+
+            result = sim_run.simulate(scenario, engine, batch=not args.no_batch, progress=progress)
             seconds = time.perf_counter() - started
         finally:
             for name, fn in originals.items():
@@ -178,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--no-batch", action="store_true", help="one transaction per command")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument(
+        "--progress-days", type=int, default=0, help="a progress line on stderr every N days"
+    )
     args = parser.parse_args(argv)
     out = bench(args)
     for key, value in out.items():
