@@ -58,7 +58,10 @@ def main() -> None:
             )
             sizes = list(
                 conn.execute(
-                    text("SELECT length(state) FROM accounts WHERE kind = 'line'")
+                    text(
+                        "SELECT length(d.state) FROM account_documents d"
+                        " JOIN accounts a USING (account_id) WHERE a.kind = 'line'"
+                    )
                 ).scalars()
             )
         svc = Servicing(engine, actor="bench")
