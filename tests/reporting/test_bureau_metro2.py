@@ -67,7 +67,10 @@ def test_status_and_profile_code_by_dpd(dpd: int, status: str, code: str) -> Non
 def test_charge_off_paid_and_closed_codes() -> None:
     out = run([200, 200, 0, 0], [True, True, False, False], [False, True, True, False], [None] * 4)
     assert out["account_status"].to_list() == ["97", "64", "13", "11"]
-    assert out["payment_rating"].to_list() == [None, "L", "0", None]
+    # A payment rating goes with status 05, 13, 65, 88, 89, 94 or 95 only, blank for every other
+    # status, 64 included (CRRG field 17B, as quoted in moov-io/metro2 pkg/lib/base_segment.go,
+    # BaseSegment.PaymentRating).
+    assert out["payment_rating"].to_list() == [None, None, "0", None]
     assert out["codes"].to_list() == ["L", "L", "0", "0"]
 
 

@@ -40,7 +40,7 @@ pos   length   field                                        filled with
 106   9        Scheduled Monthly Payment Amount             due in the month (installment/min.)
 115   9        Actual Payment Amount                        paid in the month
 124   2        Account Status                               see above
-126   1        Payment Rating                               for 13/64
+126   1        Payment Rating                               for 13
 127   24       Payment History Profile                      see above
 151   2        Special Comment                              blank
 153   2        Compliance Condition Code                    blank
@@ -114,7 +114,7 @@ def metro2_month(months: pl.DataFrame) -> pl.DataFrame:
 
     Input columns: ``account``, ``dpd`` (month end), ``charged_off`` (bool), ``closed`` (bool),
     ``prev_codes`` (nullable: last month's rolled codes, newest first). Output adds
-    ``account_status``, ``payment_rating`` (null unless 13/64), ``profile`` and ``codes``.
+    ``account_status``, ``payment_rating`` (null unless 13), ``profile`` and ``codes``.
     """
     for column in ("account", "dpd", "charged_off", "closed", "prev_codes"):
         if column not in months.columns:
@@ -124,7 +124,12 @@ def metro2_month(months: pl.DataFrame) -> pl.DataFrame:
     status = account_status(pl.col("dpd"), pl.col("charged_off"), pl.col("closed"))
     return months.with_columns(
         status.alias("account_status"),
-        pl.when(pl.col("closed")).then(code).otherwise(None).alias("payment_rating"),
+        # CRRG: a rating only with status 05, 13, 65, 88, 89, 94 or 95 (of ours: 13);
+        # blank for every other status, 64 (paid after charge-off) included.
+        pl.when(pl.col("closed") & ~pl.col("charged_off"))
+        .then(code)
+        .otherwise(None)
+        .alias("payment_rating"),
         prev.str.slice(0, PROFILE_MONTHS).str.pad_end(PROFILE_MONTHS, "B").alias("profile"),
         (code + prev).str.slice(0, PROFILE_MONTHS).alias("codes"),
     )
