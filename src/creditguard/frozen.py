@@ -1,4 +1,4 @@
-"""``replace`` for frozen dataclasses, compiled once per class.
+"""Helpers for frozen values: ``replace`` compiled once per class; answers memoized by identity.
 
 The domain's states are frozen dataclasses changed by copying (``replace``), about a dozen times
 per command; :func:`dataclasses.replace` walks the class's fields and builds a keyword dict on
@@ -6,6 +6,10 @@ every call, which made it the largest single cost of a command on a credit-pay l
 generates, per class, a function that calls the constructor positionally with each field taken
 from ``changes`` or from the object: the same constructor, the same ``__post_init__``, the same
 result.
+
+:func:`by_identity` memoizes a function of one immutable value (a tuple of frozen dataclasses) by
+the value's identity: a command copies a line a dozen times but shares its tuples, so sums over
+them (what is settled, what is unbilled) are asked again of the very same tuple.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["replace"]
+__all__ = ["by_identity", "replace"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _REPLACERS: dict[type, Callable[[Any, dict[str, Any]], Any]] = {}
 
@@ -52,3 +57,28 @@ def _replacer(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     fn: Callable[[Any, dict[str, Any]], Any] = namespace["replace"]
     _REPLACERS[cls] = fn
     return fn
+
+
+def by_identity(fn: Callable[[T], R], size: int = 4096) -> Callable[[T], R]:
+    """``fn`` remembered by its argument's identity (at most ``size`` answers, then afresh).
+
+    Only for arguments that never change (tuples of frozen values) and functions of nothing
+    else. Each entry keeps its argument alive, so an ``id`` is never reused while remembered.
+    """
+    answers: dict[int, tuple[T, R]] = {}
+
+    def remembered(value: T) -> R:
+        if type(value) is not tuple:  # a list could change under the same identity
+            return fn(value)
+        found = answers.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        answer = fn(value)
+        if len(answers) >= size:
+            answers.clear()
+        answers[id(value)] = (value, answer)
+        return answer
+
+    remembered.__doc__ = fn.__doc__
+    remembered.__name__ = fn.__name__
+    return remembered

@@ -47,7 +47,7 @@ from datetime import date
 from typing import Any
 
 from creditguard.calendar import add_months
-from creditguard.frozen import replace
+from creditguard.frozen import by_identity, replace
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
 from creditguard.servicing.line_parts import (
@@ -166,10 +166,26 @@ class Line:
 def unpaid_principal(line: Line) -> int:
     """All principal owed: billed and unpaid, unbilled purchases, unbilled plan installments."""
     return (
-        sum(ob.unpaid_principal for ob in line.statements)
-        + sum(p.unbilled for p in line.purchases)
-        + sum(plan.unbilled_principal for plan in line.plans)
+        _billed_unpaid(line.statements)
+        + _unbilled_purchases(line.purchases)
+        + _unbilled_plans(line.plans)
     )
+
+
+# Sums over a line's tuples, asked again of the same tuples by every step of a command.
+@by_identity
+def _billed_unpaid(statements: tuple[Obligation, ...]) -> int:
+    return sum(ob.unpaid_principal for ob in statements)
+
+
+@by_identity
+def _unbilled_purchases(purchases: tuple[Purchase, ...]) -> int:
+    return sum(p.unbilled for p in purchases)
+
+
+@by_identity
+def _unbilled_plans(plans: tuple[InstallmentPlan, ...]) -> int:
+    return sum(plan.unbilled_principal for plan in plans)
 
 
 def available(line: Line) -> int:
@@ -218,7 +234,12 @@ def due_dates(line: Line) -> dict[str, date]:
 
 def settled_total(line: Line) -> int:
     """Everything settled on the line's statements since opening (paid or waived)."""
-    return sum(settled(ob) for ob in line.statements)
+    return _settled_sum(line.statements)
+
+
+@by_identity
+def _settled_sum(statements: tuple[Obligation, ...]) -> int:
+    return sum(settled(ob) for ob in statements)
 
 
 def uncovered(line: Line, on: date | None = None) -> dict[str, tuple[date, int]]:
@@ -244,6 +265,9 @@ def sync_minimums(line: Line) -> Line:
     what is left of the minimum steps it owns, so that ``minimum_unpaid`` on the obligation is
     :func:`minimum_unpaid` (due or not). Past due is still :func:`past_due_statements`: a
     carried step falls due on a later statement's due date, not on the obligation's own."""
+    synced = _SYNCED.get(id(line.statements))
+    if synced is not None and synced[0] is line.statements and synced[1] is line.requirements:
+        return line
     left = uncovered(line)
     statements = tuple(
         ob
@@ -251,9 +275,19 @@ def sync_minimums(line: Line) -> Line:
         else replace(ob, minimum=wanted)
         for ob in line.statements
     )
-    if statements == line.statements:
-        return line
-    return replace(line, statements=statements)
+    if statements != line.statements:
+        line = replace(line, statements=statements)
+    # The answer depends on the statements and the steps only, and what it returns is already
+    # in step (a minimum does not count to what is settled): remember the pair as synced.
+    if type(line.statements) is tuple and type(line.requirements) is tuple:
+        if len(_SYNCED) >= 4096:
+            _SYNCED.clear()
+        _SYNCED[id(line.statements)] = (line.statements, line.requirements)
+    return line
+
+
+# Statement tuples known to be in step with their minimum steps (by identity; see by_identity).
+_SYNCED: dict[int, tuple[tuple[Obligation, ...], tuple[Any, ...]]] = {}
 
 
 def minimum_due(line: Line) -> int:
