@@ -36,7 +36,7 @@ def commit(step: Step, op: LineOp | None) -> Outcome[Line]:
         line = logged(line, to_log)
     return Outcome(
         state=line,
-        postings=postings_from_legs(line.account, step.legs),
+        postings=postings_from_legs(line.account, step.legs) if step.legs else (),
         events=step.events,
         result=step.result,
     )
