@@ -45,6 +45,10 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
             assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 30_000
+            # A page cache of 64 MiB (a negative size is KiB) and a checkpoint every 40,000 pages.
+            assert conn.execute(text("PRAGMA cache_size")).scalar_one() == -65_536
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 40_000
+            assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 2  # FULL: durable
     finally:
         engine.dispose()
 
