@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, Text, inspect
+from sqlalchemy import Column, Engine, MetaData, Text, inspect, text
 
 from creditguard.store import tables
 from creditguard.store.db import connect
-from creditguard.store.migrate import current, heads, main, upgrade
+from creditguard.store.migrate import alembic_config, current, heads, main, upgrade
 
 CORE_TABLES = {
     "journal_entries",
@@ -92,3 +94,53 @@ def test_command_line_upgrade(tmp_path: Path, capsys: object) -> None:
         assert current(engine) == heads()[0]
     finally:
         engine.dispose()
+
+
+def test_0006_moves_documents_out_and_back(empty_db_url: str) -> None:
+    """Migration 0006 carries every stored document into ``account_documents`` unchanged and
+    drops ``accounts.state``; its downgrade puts them back."""
+    document = {"account": "L1", "limit": 500000, "history": [{"op": "open", "on": "2026-01-05"}]}
+    engine = connect(empty_db_url)
+    try:
+        upgrade(engine, "0005_bulk_penalties")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO borrowers (borrower_id, name, created_on) VALUES ('B1', 'x', :d)"
+                ),
+                {"d": "2026-01-05"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO products (name, kind, definition, source)"
+                    " VALUES ('p', 'revolving', :d, 'test')"
+                ),
+                {"d": '{"statement_day": 1}'},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (account_id, kind, borrower_id, product, status,"
+                    " opened_on, version, state) VALUES ('L1', 'line', 'B1', 'p', 'active',"
+                    " :d, 3, :s)"
+                ),
+                {"d": "2026-01-05", "s": json.dumps(document)},
+            )
+        upgrade(engine)
+        columns = {c["name"] for c in inspect(engine).get_columns("accounts")}
+        assert "state" not in columns and "version" in columns
+        with engine.connect() as conn:
+            moved = conn.execute(text("SELECT account_id, state FROM account_documents")).all()
+        assert [(a, _parsed(s)) for a, s in moved] == [("L1", document)]
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0005_bulk_penalties")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT state FROM accounts")).scalar_one()
+        assert _parsed(back) == document
+        assert "account_documents" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _parsed(value: Any) -> Any:
+    """A JSON column as read: text on SQLite, already parsed on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
