@@ -44,7 +44,7 @@ from creditguard.servicing.line_step import (
     logged,
 )
 from creditguard.servicing.model import DomainEvent
-from creditguard.servicing.outcome import Outcome, postings_from_deltas
+from creditguard.servicing.outcome import Outcome, postings_between
 
 __all__ = ["move_due_dates", "replay", "reverse_payment"]
 
@@ -128,8 +128,7 @@ def _rederive(line: Line, new_base: Line, op: LineOp) -> tuple[Line, tuple[Any, 
     after_line, after = replay(
         line, reversed_payments=new_base.reversed_payments, outages=new_base.outages
     )
-    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
-    return logged(after_line, op), postings_from_deltas(line.account, deltas)
+    return logged(after_line, op), postings_between(line.account, before, after)
 
 
 class _Probe:
@@ -192,8 +191,7 @@ def _outage_rederive(line: Line, new: Outage, op: LineOp) -> tuple[Line, tuple[A
     else:
         i, state, after = fork
         after_line = _run(replace(state, outages=outages), line.history[i:], after)
-    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
-    return logged(after_line, op), postings_from_deltas(line.account, deltas)
+    return logged(after_line, op), postings_between(line.account, before, after)
 
 
 def reverse_payment(line: Line, payment_id: str | int, on: date) -> Outcome[Line]:
@@ -273,8 +271,7 @@ def drop_penalties(line: Line, refs: Sequence[str], on: date) -> Outcome[Line]:
     after = dict(before)
     _run(fork, line.history[first:], before)
     after_line = _run(fork, kept[first:], after)
-    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in set(before) | set(after)}
     state = replace(after_line, history=kept, last_date=max(after_line.last_date, on))
     payload = {"refs": sorted(wanted), "amount": dropped}
     event = DomainEvent(on, line.account, "PenaltiesReversed", payload)
-    return Outcome(state, postings_from_deltas(line.account, deltas), (event,))
+    return Outcome(state, postings_between(line.account, before, after), (event,))

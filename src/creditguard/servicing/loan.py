@@ -71,6 +71,7 @@ from creditguard.servicing.outcome import (
     Outcome,
     check_balanced,
     memo_change,
+    postings_between,
     postings_from_deltas,
 )
 
@@ -412,8 +413,7 @@ def reverse_payment(loan: Loan, payment_id: str, on: date) -> Outcome[Loan]:
         ) from exc
     state = replace(state, last_date=day)
     before, after = ledger_image(loan), ledger_image(state)
-    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in GL}
-    postings = postings_from_deltas(loan.account, deltas)
+    postings = postings_between(loan.account, before, after)
     payload = {"payment_id": payment_id, "amount": op.amount, "paid_on": op.on.isoformat()}
     event = DomainEvent(day, loan.account, "PaymentReversed", payload)
     result = {**payload, "settled": state.status == "settled"}
@@ -440,8 +440,7 @@ def drop_penalties(loan: Loan, refs: Sequence[str], on: date) -> Outcome[Loan]:
         state = replace(state, status=loan.status if loan.status != "settled" else "active")
     state = replace(state, last_date=day)
     before, after = ledger_image(loan), ledger_image(state)
-    deltas = {gl: after.get(gl, 0) - before.get(gl, 0) for gl in GL}
-    postings = postings_from_deltas(loan.account, deltas)
+    postings = postings_between(loan.account, before, after)
     payload = {"refs": sorted(wanted), "amount": dropped}
     return _finish(
         Outcome(state, postings, (DomainEvent(day, loan.account, "PenaltiesReversed", payload),))

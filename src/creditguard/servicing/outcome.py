@@ -23,6 +23,7 @@ __all__ = [
     "check_balanced",
     "memo_change",
     "off_balance",
+    "postings_between",
     "postings_from_deltas",
     "postings_from_legs",
 ]
@@ -84,6 +85,16 @@ def postings_from_deltas(account_ref: str, deltas: Mapping[GL, int]) -> tuple[Po
         elif delta < 0:
             out.append(Posting.cr(gl, account_ref, -delta))
     return tuple(out)
+
+
+def postings_between(
+    account_ref: str, before: Mapping[GL, int], after: Mapping[GL, int]
+) -> tuple[Posting, ...]:
+    """Postings that take the ledger image ``before`` to ``after`` (per GL, debit − credit; a
+    GL missing from one side is 0 there): a command booked as the difference of two states."""
+    return postings_from_deltas(
+        account_ref, {gl: after.get(gl, 0) - before.get(gl, 0) for gl in GL}
+    )
 
 
 def check_balanced(postings: Iterable[Posting]) -> None:
