@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, text
 
+from creditguard.money import InputError
 from creditguard.servicing.service import Servicing
 from creditguard.store.crypto import DataCipher
 from creditguard.store.verify import verify_ledger
@@ -72,3 +74,30 @@ def test_outage_moves_due_dates_of_existing_and_later_accounts(engine: Engine) -
     # Nothing the outage caused shows as overdue: run the end of day through 03-05.
     assert past_due_events_through_march_5(svc) == 0
     assert verify_ledger(engine) == []
+
+
+def test_a_bad_outage_window_is_refused_and_writes_nothing(engine: Engine) -> None:
+    """The declaration refuses a window ending before it starts and relief days that are not a
+    whole number ≥ 0, naming the field; the ledger, the audit log and the due dates are as they
+    were."""
+    svc = book(engine)
+
+    def counts() -> tuple[int, int, int]:
+        with engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+                for t in ("journal_entries", "audit_log", "outbox_events")
+            )
+
+    before = counts()
+    bad = [
+        ((date(2026, 3, 3), date(2026, 2, 9), 3), "end"),
+        ((date(2026, 2, 9), date(2026, 3, 3), -1), "relief_days"),
+        ((date(2026, 2, 9), date(2026, 3, 3), True), "relief_days"),
+    ]
+    for args, field in bad:
+        with pytest.raises(InputError) as caught:
+            svc.declare_outage(*args)  # type: ignore[arg-type]
+        assert caught.value.field == field
+    assert counts() == before
+    assert svc.show("A").statements[0].due_date == date(2026, 2, 10)

@@ -43,7 +43,7 @@ from creditguard.servicing.line_step import (
     event,
     logged,
 )
-from creditguard.servicing.model import DomainEvent
+from creditguard.servicing.model import DomainEvent, check_outage_window
 from creditguard.servicing.outcome import Outcome, postings_between
 
 __all__ = ["move_due_dates", "replay", "reverse_payment"]
@@ -226,10 +226,7 @@ def move_due_dates(
     """
     when = line.last_date if on is None else on
     check_date(line, when)
-    if end < start:
-        raise InputError("end", f"{end} is before the start {start}")
-    if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
-        raise InputError("relief_days", f"must be a whole number of days ≥ 0, got {relief_days!r}")
+    check_outage_window(start, end, relief_days)
     op = LineOp("outage", when, ref=f"{start.isoformat()}..{end.isoformat()}", periods=relief_days)
     new_line, postings = _outage_rederive(line, Outage(start, end, relief_days), op)
     before = {ob.ref: ob.due_date for ob in line.statements}

@@ -66,6 +66,7 @@ from creditguard.servicing.model import (
     DomainEvent,
     Obligation,
     ObligationKind,
+    check_outage_window,
 )
 from creditguard.servicing.outcome import (
     Outcome,
@@ -382,10 +383,7 @@ def move_due_dates(
     """
     day = _command_date(loan, loan.last_date if on is None else on)
     first, last = _day(start, "start"), _day(end, "end")
-    if last < first:
-        raise InputError("end", f"{last} is before start {first}")
-    if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
-        raise InputError("relief_days", f"must be a whole number of days >= 0, got {relief_days!r}")
+    check_outage_window(first, last, relief_days)
     return _finish(apply_op(loan, LoanOp.relief(day, first, last, relief_days)))
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from creditguard.frozen import replace
+from creditguard.money import InputError
 
 __all__ = [
     "ALLOCATION_ORDER",
@@ -24,6 +25,7 @@ __all__ = [
     "DomainEvent",
     "Obligation",
     "ObligationKind",
+    "check_outage_window",
 ]
 
 
@@ -170,3 +172,14 @@ class DomainEvent:
     account: str
     type: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+def check_outage_window(start: date, end: date, relief_days: object) -> int:
+    """Refuse an outage window [start, end] that ends before it starts, or relief days that are
+    not a whole number ≥ 0 (SPEC §6); return the relief days. One rule for lines, loans and the
+    declaration itself."""
+    if end < start:
+        raise InputError("end", f"{end} is before the start {start}")
+    if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
+        raise InputError("relief_days", f"must be a whole number of days ≥ 0, got {relief_days!r}")
+    return relief_days

@@ -42,7 +42,7 @@ from creditguard.products import (
 from creditguard.servicing import line as line_domain
 from creditguard.servicing import loan as loan_domain
 from creditguard.servicing.borrower import validate_borrower, validate_national_id, validate_phone
-from creditguard.servicing.model import Component
+from creditguard.servicing.model import Component, check_outage_window
 from creditguard.servicing.outcome import Outcome, off_balance
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.crypto import DataCipher
@@ -667,10 +667,7 @@ class Servicing:
 
         Applies to every account now, and is recorded so accounts opened later get it too.
         """
-        if end < start:
-            raise InputError("end", "must not be before start")
-        if relief_days < 0:
-            raise InputError("relief_days", "must not be negative")
+        check_outage_window(start, end, relief_days)
         request = {"start": start.isoformat(), "end": end.isoformat(), "relief_days": relief_days}
         idem_key = key or new_key()
 
