@@ -19,6 +19,7 @@ __all__ = [
     "days_between",
     "due_dates",
     "from_epoch",
+    "month_bounds",
     "month_end",
     "parse_date",
     "period_fraction",
@@ -63,6 +64,19 @@ def parse_date(text: object, field: str = "date") -> date:
 def month_end(year: int, month: int) -> int:
     """The last day number of a month."""
     return _stdlib_calendar.monthrange(year, month)[1]
+
+
+_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+
+
+def month_bounds(month: object, field: str = "month") -> tuple[date, date]:
+    """The first and last day of the calendar month ``YYYY-MM``; refuse anything else."""
+    if not isinstance(month, str) or not _MONTH_RE.match(month):
+        raise InputError(field, f"{month!r} is not a month in the form YYYY-MM")
+    year, mon = int(month[:4]), int(month[5:])
+    if not 1 <= mon <= 12:
+        raise InputError(field, f"{month!r} is not a month in the form YYYY-MM")
+    return date(year, mon, 1), date(year, mon, month_end(year, mon))
 
 
 def add_months(start: date, months: int, day: int | None = None) -> date:

@@ -14,12 +14,24 @@ from creditguard.calendar import (
     add_months,
     days_between,
     due_dates,
+    month_bounds,
     month_end,
     parse_date,
     period_fraction,
     thirty_e_360_days,
 )
 from creditguard.money import InputError
+
+
+def test_month_bounds_of_yyyy_mm() -> None:
+    # Calendar facts: February of a leap year ends on the 29th, of a common year the 28th.
+    assert month_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert month_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert month_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
+    for bad in ("2026-13", "2026-00", "2026-4", "26-04", "2026-04-01", "", None):
+        with pytest.raises(InputError, match="as_of_month") as caught:
+            month_bounds(bad, "as_of_month")
+        assert caught.value.field == "as_of_month"
 
 
 def test_month_end_clamps_without_cascading() -> None:

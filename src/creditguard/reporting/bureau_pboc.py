@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
 from enum import IntEnum
 from typing import Any
 
 import polars as pl
 
-from creditguard.calendar import month_end
+from creditguard.calendar import month_bounds
 from creditguard.money import InputError, format_amount
 
 __all__ = [
@@ -151,15 +150,6 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _month_bounds(month: str) -> tuple[date, date]:
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        first = date(year, mon, 1)
-    except ValueError as exc:
-        raise InputError("month", f"{month!r} is not YYYY-MM") from exc
-    return first, date(year, mon, month_end(year, mon))
-
-
 def month_summary(
     daily: pl.DataFrame,
     month: str,
@@ -171,7 +161,7 @@ def month_summary(
     ``notices``: (account, notice_sent_on); ``histories``: (account, prev_history). The month
     end row of each account is its last snapshot in the month.
     """
-    first, last = _month_bounds(month)
+    first, last = month_bounds(month)
     days = daily.filter(pl.col("date").is_between(first, last)).sort(["account", "date"])
     summary = days.group_by("account", maintain_order=True).agg(
         pl.col("dpd").last(),

@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
-from creditguard.calendar import month_end
+from creditguard.calendar import month_bounds
 from creditguard.ledger.chart import GL
 from creditguard.money import InputError
 from creditguard.reporting.bureau_metro2 import (
@@ -99,15 +99,6 @@ _ACCOUNT_INFO = select(accounts.c.account_id, accounts.c.kind, accounts.c.opened
 _NO_SCHEDULED_PAYMENT = frozenset({"13", "64", "97"})
 
 
-def _month_last_day(month: str) -> date:
-    """The last day of ``YYYY-MM``; InputError if it is not such a month."""
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        return date(year, mon, month_end(year, mon))
-    except ValueError as exc:
-        raise InputError("month", f"{month!r} is not a month in the form YYYY-MM") from exc
-
-
 def _months_frame(conn: Connection, through: str | None = None) -> pl.DataFrame:
     """The stored month rows, in order; with ``through``, only the months up to it of the
     accounts reported in that month."""
@@ -180,7 +171,7 @@ def _history(conn: Connection, through: str | None = None) -> BureauHistory:
             pl.Series("prev_codes", [codes.get(a) for a in accounts_in], dtype=pl.String),
         )
         metro = metro2_month(metro_in)
-        last = _month_last_day(month)
+        last = month_bounds(month)[1]
         dofd: list[date | None] = []
         for account, rolled, status, dpd in metro.select(
             "account", "codes", "account_status", "dpd"
@@ -204,7 +195,7 @@ def export_month(engine: Engine, month: str, fmt: str, out_dir: Path) -> dict[st
     """Write one month's bureau file (``pboc`` JSON lines or ``metro2`` 426-byte records)."""
     if fmt not in ("pboc", "metro2"):
         raise InputError("format", f"{fmt!r} is not one of pboc, metro2")
-    last = _month_last_day(month)
+    last = month_bounds(month)[1]
     out_dir.mkdir(parents=True, exist_ok=True)
     if fmt == "pboc":
         hist = bureau_history(engine)

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
 
-from creditguard.calendar import month_end
+from creditguard.calendar import month_bounds
 from creditguard.money import format_amount
 from creditguard.products import load_catalogue
 from creditguard.servicing import line_model, loan_model
@@ -249,8 +249,7 @@ def snapshot(engine: Engine, as_of: date) -> dict[str, Any]:
     if history.pboc.height:
         rows = history.pboc.select("account", "month", "status").iter_rows()
         for account, month, status in rows:
-            year, mon = (int(x) for x in month.split("-"))
-            if date(year, mon, month_end(year, mon)) <= as_of:  # complete months only
+            if month_bounds(month)[1] <= as_of:  # complete months only
                 pboc.setdefault(account, []).append({"month": month, "status": status})
     for account, view in accounts.items():
         view["bureau"] = {"pboc": pboc.get(account, [])}
