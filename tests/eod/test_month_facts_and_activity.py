@@ -1,7 +1,8 @@
 """The end of day's leaner reads and writes leave exactly what the previous ones did.
 
 Two parts of the overdue step were reshaped for speed; each is checked against the code it
-replaced (kept below, verbatim apart from names), on every business date of a seeded
+replaced (kept below, verbatim apart from names; the active-borrower reference shares the
+per-account rule and keeps only its previous queries), on every business date of a seeded
 simulation, inside the same transaction:
 
 - the **month facts** are read in fewer statements and only changed rows are rewritten: the
@@ -27,12 +28,9 @@ import pytest
 from sqlalchemy import (
     BindParameter,
     Connection,
-    and_,
     bindparam,
     delete,
-    exists,
     insert,
-    or_,
     select,
 )
 
@@ -43,7 +41,7 @@ from creditguard.simulate import run as sim_run
 from creditguard.simulate.scenario import Behaviour, MacroShock, Outage, SimScenario
 from creditguard.store.db import connect
 from creditguard.store.overdue_tables import account_status, bureau_months
-from creditguard.store.servicing_tables import accounts, obligations
+from creditguard.store.servicing_tables import accounts
 from creditguard.store.tables import journal_entries, outbox_events
 
 SCENARIO = SimScenario(
@@ -169,57 +167,15 @@ def _old_save_month_facts(
 
 _CHUNK: BindParameter[Any] = bindparam("borrowers", expanding=True)
 _LINE = accounts.alias("line")
-_QUIET = and_(
-    account_status.c.dpd == 0,
-    ~account_status.c.in_grace,
-    ~account_status.c.delinquent,
-    account_status.c.bucket == "M0",
-    account_status.c.classification == "normal",
-    account_status.c.stage == 1,
-    ~account_status.c.non_accrual,
-    account_status.c.written_off_on.is_(None),
-    account_status.c.observation_end.is_(None),
-    account_status.c.restructured_class.is_(None),
-    ~account_status.c.early_warning,
-)
-_UNPAID = (
-    (obligations.c.due_principal - obligations.c.paid_principal - obligations.c.waived_principal)
-    + (obligations.c.due_interest - obligations.c.paid_interest - obligations.c.waived_interest)
-    + (obligations.c.due_fee - obligations.c.paid_fee - obligations.c.waived_fee)
-    + (obligations.c.due_penalty - obligations.c.paid_penalty - obligations.c.waived_penalty)
-)
+# The rule for one account (end_of_day._ACTIVE_ACCOUNT) is shared: what changed, and what this
+# checks, is how the borrowers are found from it (one pass with the line's borrower, the pairs
+# asked only when such a loan is in the chunk) against the previous two queries.
 _OLD_ACTIVE = (
     select(accounts.c.borrower_id)
     .distinct()
     .select_from(accounts.outerjoin(account_status))
     .where(accounts.c.borrower_id.in_(_CHUNK))
-    .where(
-        or_(
-            account_status.c.account_id.is_(None),
-            ~_QUIET,
-            accounts.c.status.not_in(("active", "settled")),
-            exists()
-            .where(obligations.c.account_id == accounts.c.account_id)
-            .where(
-                or_(
-                    and_(
-                        _UNPAID > 0,
-                        or_(
-                            obligations.c.due_date <= bindparam("soon"),
-                            obligations.c.original_due_date <= bindparam("soon"),
-                        ),
-                    ),
-                    obligations.c.due_date == bindparam("on"),
-                )
-            ),
-            exists()
-            .where(journal_entries.c.account_ref == accounts.c.account_id)
-            .where(journal_entries.c.business_date == bindparam("on")),
-            exists()
-            .where(outbox_events.c.account_ref == accounts.c.account_id)
-            .where(outbox_events.c.business_date == bindparam("on")),
-        )
-    )
+    .where(end_of_day._ACTIVE_ACCOUNT)
 )
 _OLD_CROSS = (
     select(accounts.c.borrower_id, _LINE.c.borrower_id)
