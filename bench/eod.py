@@ -457,30 +457,35 @@ def _time_write_floor(after: str, before: str) -> dict[str, Any]:
                 ).fetchall()
             conn.execute("DETACH DATABASE after")
             columns = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+            # Split each table's changes before the clock starts: a rowid on both sides is a row
+            # updated in place (an UPDATE), one only before is deleted, one only after inserted.
+            writes: list[tuple[str, list[tuple[Any, ...]]]] = []
+            inserts: list[tuple[str, list[tuple[Any, ...]]]] = []
+            changed: dict[str, int] = {}
+            for t in tables:
+                was = {r[0] for r in gone[t]}
+                now = {r[0] for r in new[t]}
+                dropped = [r for r in gone[t] if r[0] not in now]
+                updates = [(*r[1:], r[0]) for r in new[t] if r[0] in was]
+                changed[t] = len(updates)
+                sets = ", ".join(f"{c} = ?" for c in columns[t])
+                names = ", ".join(["rowid", *columns[t]])
+                marks = ", ".join("?" * (len(columns[t]) + 1))
+                writes.append((f"DELETE FROM {t} WHERE rowid = ?", dropped))
+                writes.append((f"UPDATE {t} SET {sets} WHERE rowid = ?", updates))
+                inserts.append(
+                    (
+                        f"INSERT INTO {t} ({names}) VALUES ({marks})",
+                        [r for r in new[t] if r[0] not in was],
+                    )
+                )
             gc.collect()
             started = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("PRAGMA defer_foreign_keys=ON")
-            changed: dict[str, int] = {}
-            for t in tables:
-                # A rowid on both sides is a row updated in place: written as an UPDATE.
-                kept = {r[0] for r in new[t]}
-                dropped = [r for r in gone[t] if r[0] not in kept]
-                if dropped:
-                    conn.executemany(f"DELETE FROM {t} WHERE rowid = ?", dropped)
-                was = {r[0] for r in gone[t]}
-                updates = [(*r[1:], r[0]) for r in new[t] if r[0] in was]
-                changed[t] = len(updates)
-                if updates:
-                    sets = ", ".join(f"{c} = ?" for c in columns[t])
-                    conn.executemany(f"UPDATE {t} SET {sets} WHERE rowid = ?", updates)
-            for t in tables:
-                was = {r[0] for r in gone[t]}
-                inserts = [r for r in new[t] if r[0] not in was]
-                if inserts:
-                    names = ", ".join(["rowid", *columns[t]])
-                    marks = ", ".join("?" * (len(columns[t]) + 1))
-                    conn.executemany(f"INSERT INTO {t} ({names}) VALUES ({marks})", inserts)
+            for sql, rows in (*writes, *inserts):  # every delete and update before any insert
+                if rows:
+                    conn.executemany(sql, rows)
             conn.execute("COMMIT")
             seconds = time.perf_counter() - started
         return {

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/simulate.py --borrowers 2000 --months 12 [--json]
         [--scenario FILE] [--db sqlite|postgresql] [--pg URL] [--no-batch] [--progress-days N]
+        [--sqlite-pragma NAME=VALUE ...]
 
 Runs a scenario (the shipped default unless ``--scenario``; ``--borrowers`` and ``--months``
 override its size, the macro shock moves to the horizon's two-thirds if it falls outside) on a
@@ -117,6 +118,21 @@ def _scenario(args: argparse.Namespace) -> Any:
     )
 
 
+def _override_pragmas(engine: Any, pragmas: list[str]) -> None:
+    """Run ``PRAGMA name=value`` on every new SQLite connection, after the engine's own settings
+    (so they override them): for measuring a storage setting against the default side by side.
+    Settings fixed when a database is created (``page_size``) cannot be changed this way."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(f"PRAGMA {pragma}")
+        finally:
+            cursor.close()
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Run the scenario once with the timers in place; return the measurements."""
     scenario = _scenario(args)
@@ -126,6 +142,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     original_eod = sim_run.run_end_of_day
     with fresh_database(args.db, args.pg) as url:
         engine = connect(url)
+        if args.sqlite_pragma:
+            _override_pragmas(engine, args.sqlite_pragma)
 
         @event.listens_for(engine, "before_cursor_execute")
         def _before(conn: Any, *_: Any) -> None:
@@ -200,6 +218,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--no-batch", action="store_true", help="one transaction per command")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument(
+        "--sqlite-pragma",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="SQLite: a PRAGMA run on each connection after the engine's own (repeatable)",
+    )
     parser.add_argument(
         "--progress-days", type=int, default=0, help="a progress line on stderr every N days"
     )

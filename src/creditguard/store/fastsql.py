@@ -93,10 +93,7 @@ class Fast:
     def _run(self, conn: Connection, params: Any, many: bool) -> Any:
         compiled = self._compiled(conn.dialect)
         if many:
-            if compiled.positional is not None:
-                bound: Any = list(map(compiled.positional, params))
-            else:
-                bound = [self._params(compiled, p) for p in params]
+            bound: Any = [self._params(compiled, p) for p in params]
         else:
             bound = self._params(compiled, params)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
