@@ -28,9 +28,12 @@ import pytest
 from sqlalchemy import (
     BindParameter,
     Connection,
+    and_,
     bindparam,
     delete,
+    exists,
     insert,
+    or_,
     select,
 )
 
@@ -41,7 +44,7 @@ from creditguard.simulate import run as sim_run
 from creditguard.simulate.scenario import Behaviour, MacroShock, Outage, SimScenario
 from creditguard.store.db import connect
 from creditguard.store.overdue_tables import account_status, bureau_months
-from creditguard.store.servicing_tables import accounts
+from creditguard.store.servicing_tables import accounts, obligations, unpaid
 from creditguard.store.tables import journal_entries, outbox_events
 
 SCENARIO = SimScenario(
@@ -167,15 +170,42 @@ def _old_save_month_facts(
 
 _CHUNK: BindParameter[Any] = bindparam("borrowers", expanding=True)
 _LINE = accounts.alias("line")
-# The rule for one account (end_of_day._ACTIVE_ACCOUNT) is shared: what changed, and what this
-# checks, is how the borrowers are found from it (one pass with the line's borrower, the pairs
-# asked only when such a loan is in the chunk) against the previous two queries.
+# The quiet-status rule (end_of_day._QUIET_STATUS) is shared. What changed, and what this
+# checks, is how the rest is asked (one correlated EXISTS over all of an account's obligations
+# then; date-indexed lists and the partial index of open obligations now) and how borrowers are
+# found from it (one pass with the line's borrower, the pairs asked only when such a loan is in
+# the chunk), against the previous queries.
+_OLD_ACTIVE_ACCOUNT = or_(
+    account_status.c.account_id.is_(None),
+    ~end_of_day._QUIET_STATUS,
+    accounts.c.status.not_in(("active", "settled")),
+    exists()
+    .where(obligations.c.account_id == accounts.c.account_id)
+    .where(
+        or_(
+            and_(
+                unpaid() > 0,
+                or_(
+                    obligations.c.due_date <= bindparam("soon"),
+                    obligations.c.original_due_date <= bindparam("soon"),
+                ),
+            ),
+            obligations.c.due_date == bindparam("on"),
+        )
+    ),
+    exists()
+    .where(journal_entries.c.account_ref == accounts.c.account_id)
+    .where(journal_entries.c.business_date == bindparam("on")),
+    exists()
+    .where(outbox_events.c.account_ref == accounts.c.account_id)
+    .where(outbox_events.c.business_date == bindparam("on")),
+)
 _OLD_ACTIVE = (
     select(accounts.c.borrower_id)
     .distinct()
     .select_from(accounts.outerjoin(account_status))
     .where(accounts.c.borrower_id.in_(_CHUNK))
-    .where(end_of_day._ACTIVE_ACCOUNT)
+    .where(_OLD_ACTIVE_ACCOUNT)
 )
 _OLD_CROSS = (
     select(accounts.c.borrower_id, _LINE.c.borrower_id)

@@ -144,3 +144,82 @@ def test_0006_moves_documents_out_and_back(empty_db_url: str) -> None:
 def _parsed(value: Any) -> Any:
     """A JSON column as read: text on SQLite, already parsed on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _open_index_sql(engine: Engine) -> str | None:
+    """The stored definition of ix_obligations_open, or None when there is none."""
+    query = (
+        "SELECT indexdef FROM pg_indexes"
+        " WHERE indexname = 'ix_obligations_open' AND schemaname = current_schema()"
+        if engine.dialect.name == "postgresql"
+        else "SELECT sql FROM sqlite_master WHERE name = 'ix_obligations_open'"
+    )
+    with engine.connect() as conn:
+        return conn.execute(text(query)).scalar_one_or_none()
+
+
+def test_0007_open_obligations_index_is_partial_and_reversible(empty_db_url: str) -> None:
+    """Migration 0007 indexes only obligation rows with something unpaid; downgrade drops it."""
+    engine = connect(empty_db_url)
+    try:
+        upgrade(engine, "0006_account_documents")
+        assert _open_index_sql(engine) is None
+        upgrade(engine)
+        definition = _open_index_sql(engine)
+        assert definition is not None
+        # A partial index: the predicate is stored with it (PostgreSQL normalises the text).
+        assert "WHERE" in definition.upper() and "waived_penalty" in definition
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006_account_documents")
+        assert _open_index_sql(engine) is None
+        upgrade(engine)
+        assert _open_index_sql(engine) is not None
+    finally:
+        engine.dispose()
+
+
+def test_0007_predicate_is_the_one_queries_state() -> None:
+    """The migration's predicate text is what OPEN_OBLIGATION renders on both dialects: a
+    partial index serves only a query term equal to its predicate."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    import creditguard.store
+    from creditguard.store.servicing_tables import OPEN_OBLIGATION
+
+    path = Path(creditguard.store.__file__).parent / "migrations/versions/v0007_open_obligations.py"
+    spec = spec_from_file_location("v0007_open_obligations", path)
+    assert spec is not None and spec.loader is not None
+    migration = module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        rendered = str(OPEN_OBLIGATION.compile(dialect=dialect)).replace("obligations.", "")
+        assert rendered == migration.OPEN
+
+
+def test_the_end_of_days_activity_query_reads_open_obligations_through_the_index(
+    tmp_path: Path,
+) -> None:
+    """SQLite's plan for the daily activity question goes through ix_obligations_open (the
+    partial index is used only when the query states its predicate exactly)."""
+    from datetime import date
+
+    from sqlalchemy.dialects import sqlite
+
+    from creditguard.servicing import end_of_day
+
+    engine = connect(f"sqlite:///{tmp_path / 'plan.sqlite'}")
+    try:
+        upgrade(engine)
+        query = end_of_day._ACTIVE.params(
+            borrowers=["B1", "B2"], on=date(2026, 5, 1), soon=date(2026, 5, 4)
+        )
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:
+            plan = " | ".join(
+                str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+            )
+        assert "USING INDEX ix_obligations_open" in plan, plan
+    finally:
+        engine.dispose()

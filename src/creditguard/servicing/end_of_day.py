@@ -72,6 +72,7 @@ from creditguard.store.overdue_tables import (
 )
 from creditguard.store.servicing_tables import (
     COMPONENTS,
+    OPEN_OBLIGATION,
     accounts,
     obligations,
     products,
@@ -425,29 +426,32 @@ _ACTIVE_ACCOUNT = or_(
     account_status.c.account_id.is_(None),
     ~_QUIET_STATUS,
     accounts.c.status.not_in(("active", "settled")),
-    exists()
-    .where(obligations.c.account_id == accounts.c.account_id)
-    .where(
-        or_(
-            and_(
-                _UNPAID > 0,
-                or_(
-                    obligations.c.due_date <= bindparam("soon"),
-                    obligations.c.original_due_date <= bindparam("soon"),
-                ),
-            ),
-            obligations.c.due_date == bindparam("on"),
+    # Cheapest first (SQLite stops at the first true term): today's due rows and entries are
+    # read once through their date indexes, the open obligations through their partial index.
+    accounts.c.account_id.in_(
+        select(obligations.c.account_id).where(obligations.c.due_date == bindparam("on"))
+    ),
+    accounts.c.account_id.in_(
+        select(journal_entries.c.account_ref).where(
+            journal_entries.c.business_date == bindparam("on")
         )
     ),
     exists()
-    .where(journal_entries.c.account_ref == accounts.c.account_id)
-    .where(journal_entries.c.business_date == bindparam("on")),
-    exists()
     .where(outbox_events.c.account_ref == accounts.c.account_id)
     .where(outbox_events.c.business_date == bindparam("on")),
+    exists()
+    .where(obligations.c.account_id == accounts.c.account_id)
+    .where(OPEN_OBLIGATION)
+    .where(
+        or_(
+            obligations.c.due_date <= bindparam("soon"),
+            obligations.c.original_due_date <= bindparam("soon"),
+        )
+    ),
 )
-# One pass over the chunk's accounts: each active account, and each loan drawn from a line
-# (with the line's borrower), says whether it is active. The accounts are read once for both.
+# One pass over the chunk's accounts: each says whether it is active, and a loan drawn from a
+# line names the line's borrower. Every account is returned: filtering in SQL as well would
+# evaluate the activity terms twice for each active one (measured: 1.3x the time).
 _ACTIVE = (
     select(accounts.c.borrower_id, _LINE.c.borrower_id, _ACTIVE_ACCOUNT)
     .select_from(
@@ -456,7 +460,6 @@ _ACTIVE = (
         )
     )
     .where(accounts.c.borrower_id.in_(_CHUNK))
-    .where(or_(accounts.c.line_ref.is_not(None), _ACTIVE_ACCOUNT))
 )
 _CROSS_BORROWER_LOANS = (
     select(accounts.c.borrower_id, _LINE.c.borrower_id)

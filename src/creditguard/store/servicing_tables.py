@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     literal,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
@@ -140,6 +141,30 @@ def unpaid(*components: str) -> ColumnElement[Any]:
         ),
         start=literal(0),
     )
+
+
+def _open_obligation() -> ColumnElement[Any]:
+    # Written without bound parameters: a partial index is used only for a query term that is
+    # the same expression, constants included.
+    due = [
+        obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
+        for c in COMPONENTS
+    ]
+    total = due[0]
+    for term in due[1:]:
+        total = total + term
+    return total > literal_column("0")
+
+
+OPEN_OBLIGATION = _open_obligation()
+"""An obligation row with something unpaid, as SQL: the predicate of ``ix_obligations_open``
+(migration 0007), so a query that states it reads only open rows."""
+Index(
+    "ix_obligations_open",
+    obligations.c.account_id,
+    sqlite_where=OPEN_OBLIGATION,
+    postgresql_where=OPEN_OBLIGATION,
+)
 
 
 def settled() -> ColumnElement[Any]:
