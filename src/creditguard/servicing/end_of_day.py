@@ -382,7 +382,6 @@ def _overdue_chunk(
     return dict(counts)
 
 
-_UNPAID = unpaid()
 # The last params frames built, by the identity of their product objects: the service hands
 # out the same object per product definition, so a run of days builds each frame once. The
 # products are kept with the frame, so an id cannot be reused while its entry lives.
@@ -522,8 +521,11 @@ _LOAD_ACCOUNTS = (
     .where(accounts.c.borrower_id.in_(bindparam("borrowers", expanding=True)))
     .order_by(accounts.c.account_id)
 )
-# Their obligations that can change today: something unpaid, or falling due today (the
-# month's bureau activity). Paid obligations change nothing.
+# Their obligations that can change today: something unpaid and due by the reminder horizon
+# (past due, penalised, reminded), or falling due today (the month's bureau activity). Paid
+# obligations change nothing, and neither do later installments: every kernel and month fact
+# reads an obligation only once it is due within the horizon (a loan's future installments
+# were most of the rows read).
 _LOAD_OBLIGATIONS = (
     select(obligations, *[penalty_state.c[c] for c in PENALTY_COLUMNS])
     .select_from(
@@ -536,7 +538,18 @@ _LOAD_OBLIGATIONS = (
         )
     )
     .where(obligations.c.account_id.in_(bindparam("accounts", expanding=True)))
-    .where((_UNPAID > 0) | (obligations.c.due_date == bindparam("on")))
+    .where(
+        or_(
+            and_(
+                OPEN_OBLIGATION,
+                or_(
+                    obligations.c.due_date <= bindparam("soon"),
+                    obligations.c.original_due_date <= bindparam("soon"),
+                ),
+            ),
+            obligations.c.due_date == bindparam("on"),
+        )
+    )
     .order_by(obligations.c.account_id, obligations.c.seq)
 )
 _OB_AT = {name: i for i, name in enumerate(obligations.c.keys())}
@@ -588,7 +601,8 @@ def _load_frames(
     acc_frame = pl.DataFrame(acc_cols, schema=ACCOUNTS_SCHEMA)
     names = acc_cols["account"]
     row_of = {a: i for i, a in enumerate(names)}
-    ob_rows = conn.execute(_LOAD_OBLIGATIONS, {"accounts": names, "on": on}).all()
+    soon = on + timedelta(days=REMINDER_HORIZON)
+    ob_rows = conn.execute(_LOAD_OBLIGATIONS, {"accounts": names, "on": on, "soon": soon}).all()
     ob_cols: dict[str, list[Any]] = {c: [] for c in OBLIGATIONS_SCHEMA}
     steps: dict[tuple[str, str], tuple[date | None, int]] = {}
     if ob_rows:
