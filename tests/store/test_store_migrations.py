@@ -146,34 +146,41 @@ def _parsed(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _open_index_sql(engine: Engine) -> str | None:
-    """The stored definition of ix_obligations_open, or None when there is none."""
+_OPEN_INDEXES = ("ix_obligations_open", "ix_obligations_open_original")
+
+
+def _open_index_sql(engine: Engine) -> dict[str, str]:
+    """The stored definitions of migration 0007's indexes, by name."""
     query = (
-        "SELECT indexdef FROM pg_indexes"
-        " WHERE indexname = 'ix_obligations_open' AND schemaname = current_schema()"
+        "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE indexname LIKE 'ix_obligations_open%' AND schemaname = current_schema()"
         if engine.dialect.name == "postgresql"
-        else "SELECT sql FROM sqlite_master WHERE name = 'ix_obligations_open'"
+        else "SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_obligations_open%'"
     )
     with engine.connect() as conn:
-        return conn.execute(text(query)).scalar_one_or_none()
+        return {str(name): str(sql) for name, sql in conn.execute(text(query))}
 
 
-def test_0007_open_obligations_index_is_partial_and_reversible(empty_db_url: str) -> None:
-    """Migration 0007 indexes only obligation rows with something unpaid; downgrade drops it."""
+def test_0007_open_obligations_indexes_are_partial_and_reversible(empty_db_url: str) -> None:
+    """Migration 0007 indexes only obligation rows with something unpaid, by account and each
+    due date; its downgrade drops both indexes."""
     engine = connect(empty_db_url)
     try:
         upgrade(engine, "0006_account_documents")
-        assert _open_index_sql(engine) is None
+        assert _open_index_sql(engine) == {}
         upgrade(engine)
-        definition = _open_index_sql(engine)
-        assert definition is not None
-        # A partial index: the predicate is stored with it (PostgreSQL normalises the text).
-        assert "WHERE" in definition.upper() and "waived_penalty" in definition
+        definitions = _open_index_sql(engine)
+        assert sorted(definitions) == list(_OPEN_INDEXES)
+        for name, column in zip(_OPEN_INDEXES, ("due_date", "original_due_date"), strict=True):
+            sql = definitions[name]
+            # A partial index: the predicate is stored with it (PostgreSQL normalises the text).
+            assert "WHERE" in sql.upper() and "waived_penalty" in sql, sql
+            assert column in sql.split("WHERE")[0], sql
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0006_account_documents")
-        assert _open_index_sql(engine) is None
+        assert _open_index_sql(engine) == {}
         upgrade(engine)
-        assert _open_index_sql(engine) is not None
+        assert sorted(_open_index_sql(engine)) == list(_OPEN_INDEXES)
     finally:
         engine.dispose()
 
@@ -198,11 +205,11 @@ def test_0007_predicate_is_the_one_queries_state() -> None:
         assert rendered == migration.OPEN
 
 
-def test_the_end_of_days_activity_query_reads_open_obligations_through_the_index(
+def test_the_end_of_days_queries_read_open_obligations_through_the_indexes(
     tmp_path: Path,
 ) -> None:
-    """SQLite's plan for the daily activity question goes through ix_obligations_open (the
-    partial index is used only when the query states its predicate exactly)."""
+    """SQLite's plans for the daily activity question and the obligation load go through both
+    partial indexes (a partial index is used only when the query states its predicate exactly)."""
     from datetime import date
 
     from sqlalchemy.dialects import sqlite
@@ -212,14 +219,19 @@ def test_the_end_of_days_activity_query_reads_open_obligations_through_the_index
     engine = connect(f"sqlite:///{tmp_path / 'plan.sqlite'}")
     try:
         upgrade(engine)
-        query = end_of_day._ACTIVE.params(
-            borrowers=["B1", "B2"], on=date(2026, 5, 1), soon=date(2026, 5, 4)
+        on, soon = date(2026, 5, 1), date(2026, 5, 4)
+        queries = (
+            end_of_day._ACTIVE.params(borrowers=["B1", "B2"], on=on, soon=soon),
+            end_of_day._LOAD_OBLIGATIONS.params(accounts=["L1", "C1"], on=on, soon=soon),
         )
-        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-        with engine.connect() as conn:
-            plan = " | ".join(
-                str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+        for query in queries:
+            sql = str(
+                query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
             )
-        assert "USING INDEX ix_obligations_open" in plan, plan
+            with engine.connect() as conn:
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+                plan = " | ".join(str(row[-1]) for row in rows)
+            for index in _OPEN_INDEXES:
+                assert f"USING INDEX {index} (account_id=? AND " in plan, plan
     finally:
         engine.dispose()

@@ -45,6 +45,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 
@@ -438,15 +439,15 @@ _ACTIVE_ACCOUNT = or_(
     exists()
     .where(outbox_events.c.account_ref == accounts.c.account_id)
     .where(outbox_events.c.business_date == bindparam("on")),
+    # Two questions, one per partial index, each a range read of the account's open rows.
     exists()
     .where(obligations.c.account_id == accounts.c.account_id)
     .where(OPEN_OBLIGATION)
-    .where(
-        or_(
-            obligations.c.due_date <= bindparam("soon"),
-            obligations.c.original_due_date <= bindparam("soon"),
-        )
-    ),
+    .where(obligations.c.due_date <= bindparam("soon")),
+    exists()
+    .where(obligations.c.account_id == accounts.c.account_id)
+    .where(OPEN_OBLIGATION)
+    .where(obligations.c.original_due_date <= bindparam("soon")),
 )
 # One pass over the chunk's accounts: each says whether it is active, and a loan drawn from a
 # line names the line's borrower. Every account is returned: filtering in SQL as well would
@@ -525,33 +526,32 @@ _LOAD_ACCOUNTS = (
 # (past due, penalised, reminded), or falling due today (the month's bureau activity). Paid
 # obligations change nothing, and neither do later installments: every kernel and month fact
 # reads an obligation only once it is due within the horizon (a loan's future installments
-# were most of the rows read).
-_LOAD_OBLIGATIONS = (
-    select(obligations, *[penalty_state.c[c] for c in PENALTY_COLUMNS])
-    .select_from(
-        obligations.outerjoin(
-            penalty_state,
-            and_(
-                penalty_state.c.account_id == obligations.c.account_id,
-                penalty_state.c.ref == obligations.c.ref,
-            ),
-        )
-    )
-    .where(obligations.c.account_id.in_(bindparam("accounts", expanding=True)))
-    .where(
-        or_(
-            and_(
-                OPEN_OBLIGATION,
-                or_(
-                    obligations.c.due_date <= bindparam("soon"),
-                    obligations.c.original_due_date <= bindparam("soon"),
-                ),
-            ),
-            obligations.c.due_date == bindparam("on"),
-        )
-    )
-    .order_by(obligations.c.account_id, obligations.c.seq)
+# were most of the rows read). Three disjoint branches, so that each reads through an index
+# (the two partial indexes of open obligations, the due-date index) instead of every row of
+# every chosen account.
+_OB_COLUMNS = (*obligations.c, *[penalty_state.c[c] for c in PENALTY_COLUMNS])
+_WITH_PENALTY_STATE = obligations.outerjoin(
+    penalty_state,
+    and_(
+        penalty_state.c.account_id == obligations.c.account_id,
+        penalty_state.c.ref == obligations.c.ref,
+    ),
 )
+_CHOSEN = obligations.c.account_id.in_(bindparam("accounts", expanding=True))
+_DUE_SOON = obligations.c.due_date <= bindparam("soon")
+_LOAD_BRANCHES = (
+    and_(OPEN_OBLIGATION, _DUE_SOON),
+    and_(OPEN_OBLIGATION, obligations.c.original_due_date <= bindparam("soon"), ~_DUE_SOON),
+    # Due today implies due by the horizon: an open one is in the first branch.
+    and_(obligations.c.due_date == bindparam("on"), ~OPEN_OBLIGATION),
+)
+_LOADED = union_all(
+    *(
+        select(*_OB_COLUMNS).select_from(_WITH_PENALTY_STATE).where(_CHOSEN).where(branch)
+        for branch in _LOAD_BRANCHES
+    )
+).subquery("loaded")
+_LOAD_OBLIGATIONS = select(_LOADED).order_by(_LOADED.c.account_id, _LOADED.c.seq)
 _OB_AT = {name: i for i, name in enumerate(obligations.c.keys())}
 _PEN_AT = {c: len(_OB_AT) + i for i, c in enumerate(PENALTY_COLUMNS)}
 _OB_INT_COLUMNS = (

@@ -157,14 +157,17 @@ def _open_obligation() -> ColumnElement[Any]:
 
 
 OPEN_OBLIGATION = _open_obligation()
-"""An obligation row with something unpaid, as SQL: the predicate of ``ix_obligations_open``
-(migration 0007), so a query that states it reads only open rows."""
-Index(
-    "ix_obligations_open",
-    obligations.c.account_id,
-    sqlite_where=OPEN_OBLIGATION,
-    postgresql_where=OPEN_OBLIGATION,
-)
+"""An obligation row with something unpaid, as SQL: the predicate of the partial indexes
+``ix_obligations_open`` and ``ix_obligations_open_original`` (migration 0007), so a query that
+states it reads only open rows, by account and (original) due date."""
+for _name, _date in (("open", "due_date"), ("open_original", "original_due_date")):
+    Index(
+        f"ix_obligations_{_name}",
+        obligations.c.account_id,
+        obligations.c[_date],
+        sqlite_where=OPEN_OBLIGATION,
+        postgresql_where=OPEN_OBLIGATION,
+    )
 
 
 def settled() -> ColumnElement[Any]:

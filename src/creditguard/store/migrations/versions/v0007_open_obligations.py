@@ -1,4 +1,4 @@
-"""A partial index of the obligation rows with something unpaid.
+"""Partial indexes of the obligation rows with something unpaid.
 
 Revision ID: 0007_open_obligations
 Revises: 0006_account_documents
@@ -7,8 +7,10 @@ Create Date: 2026-11-29
 Every business day the end of day asks, for each account of the book, whether an unpaid
 obligation falls due within the reminder horizon. Through the primary key that read every
 obligation the account ever had (a line gains one a month, a loan keeps its paid
-installments), ~1 µs a row. The open rows are a small share of them; indexed on their own,
-the question reads only those.
+installments), ~1 µs a row, and its obligation load read all of them for every active
+account. The open rows are a small share; indexed on their own by account and due date (and
+by account and original due date, which outage relief can leave earlier), both read a range
+of those only.
 """
 
 from __future__ import annotations
@@ -32,16 +34,18 @@ OPEN = (
 
 
 def upgrade() -> None:
-    """Create ix_obligations_open."""
-    op.create_index(
-        "ix_obligations_open",
-        "obligations",
-        ["account_id"],
-        sqlite_where=text(OPEN),
-        postgresql_where=text(OPEN),
-    )
+    """Create ix_obligations_open and ix_obligations_open_original."""
+    for name, column in (("open", "due_date"), ("open_original", "original_due_date")):
+        op.create_index(
+            f"ix_obligations_{name}",
+            "obligations",
+            ["account_id", column],
+            sqlite_where=text(OPEN),
+            postgresql_where=text(OPEN),
+        )
 
 
 def downgrade() -> None:
-    """Drop ix_obligations_open."""
-    op.drop_index("ix_obligations_open", table_name="obligations")
+    """Drop both indexes."""
+    for name in ("open", "open_original"):
+        op.drop_index(f"ix_obligations_{name}", table_name="obligations")
