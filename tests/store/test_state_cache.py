@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from creditguard.servicing.service import ACCOUNT_TYPES
 from creditguard.simulate import run as sim_run
@@ -19,6 +21,7 @@ from creditguard.simulate.scenario import shipped_scenario
 from creditguard.store import account_repo, document_text
 from creditguard.store.account_repo import AccountRepository
 from creditguard.store.db import connect
+from creditguard.store.servicing_tables import obligations
 from creditguard.store.state_cache import STATES, StateCache
 
 
@@ -75,7 +78,9 @@ def test_cached_states_equal_fresh_decoding(simulated: _Run) -> None:
 
 def test_unchanged_obligation_rows_are_neither_rebuilt_nor_rewritten(simulated: _Run) -> None:
     """A second load shares the first's obligation objects (the rows' cache), and saving a
-    state as loaded queues no row write; changing one obligation queues exactly one update."""
+    state as loaded queues no row write; changing one obligation queues exactly one update:
+    of its amounts alone when its place and dates are as loaded, of the whole row otherwise.
+    Both land in the row as the state holds it."""
     first = _all_states(simulated.engine)
     again = _all_states(simulated.engine)
     line = next(s for s in first.values() if len(getattr(s, "statements", ())) >= 2)
@@ -85,13 +90,29 @@ def test_unchanged_obligation_rows_are_neither_rebuilt_nor_rewritten(simulated: 
         state = repo.get(line.account)
         repo._stage_rows(state)
         writes = repo._row_writes
-        assert (writes.replaced, writes.gone, writes.changed, writes.added) == ([], [], [], [])
+        empty: tuple[list[Any], ...] = ([], [], [], [], [])
+        assert (writes.replaced, writes.gone, writes.changed, writes.amounts, writes.added) == empty
         repo.get(line.account)  # loaded again: the baseline is back
         ob = state.statements[0]
         bumped = replace(ob, minimum=ob.minimum + 1)
         repo._stage_rows(replace(state, statements=(bumped, *state.statements[1:])))
-        assert len(writes.changed) == 1 and writes.changed[0]["v_minimum"] == ob.minimum + 1
-        assert (writes.replaced, writes.gone, writes.added) == ([], [], [])
+        assert len(writes.amounts) == 1 and writes.amounts[0]["v_minimum"] == ob.minimum + 1
+        assert "v_due_date" not in writes.amounts[0]  # the due-date indexes are left alone
+        assert (writes.replaced, writes.gone, writes.changed, writes.added) == ([], [], [], [])
+        repo._write_staged_rows()
+        repo.get(line.account)
+        moved = replace(bumped, due_date=ob.due_date + timedelta(days=3))
+        repo._stage_rows(replace(state, statements=(moved, *state.statements[1:])))
+        writes = repo._row_writes
+        assert len(writes.changed) == 1 and writes.amounts == []
+        assert writes.changed[0]["v_due_date"] == moved.due_date
+        repo._write_staged_rows()
+        row = conn.execute(
+            select(obligations.c.minimum, obligations.c.due_date, obligations.c.original_due_date)
+            .where(obligations.c.account_id == line.account)
+            .where(obligations.c.ref == ob.ref)
+        ).one()
+        assert tuple(row) == (ob.minimum + 1, moved.due_date, ob.original_due_date)
         conn.rollback()
 
 

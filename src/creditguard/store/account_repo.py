@@ -190,6 +190,16 @@ _UPDATE_ROW = Fast(
     .where(_ROW_KEY)
     .values({name: bindparam(f"v_{name}") for name in _ROW_VALUES})
 )
+# A row whose place and dates are as loaded (a payment, a charge, a waiver): only the amounts
+# and the minimum step are set. A database rewrites the entries of every index whose columns an
+# UPDATE sets, so leaving the dates out spares the two due-date indexes on every payment.
+_PLACE_COLUMNS = ("seq", "kind", "due_date", "original_due_date")
+_AMOUNT_VALUES = tuple(name for name in _ROW_VALUES if name not in _PLACE_COLUMNS)
+_UPDATE_AMOUNTS = Fast(
+    update(obligations)
+    .where(_ROW_KEY)
+    .values({name: bindparam(f"v_{name}") for name in _AMOUNT_VALUES})
+)
 
 
 def fold_pending_penalties(state: Any, pending: Iterable[tuple[date, str, int]]) -> Any:
@@ -328,6 +338,7 @@ class _RowWrites:
     replaced: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # every row
     gone: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     changed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    amounts: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # place unchanged
     added: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
@@ -529,9 +540,22 @@ class AccountRepository:
                 row = _obligation_row(account, f, seq, ob, step)
                 if prior is None:
                     self._row_writes.added.append(row)
-                else:
-                    values = {f"v_{k}": row[k] for k in _ROW_VALUES}
-                    self._row_writes.changed.append({**values, "a": account, "f": f, "r": ob.ref})
+                    continue
+                was = prior.obligation
+                in_place = (
+                    prior.seq == seq
+                    and was.kind == ob.kind
+                    and was.due_date == ob.due_date
+                    and was.original_due_date == ob.original_due_date
+                )
+                names, queue = (
+                    (_AMOUNT_VALUES, self._row_writes.amounts)
+                    if in_place
+                    else (_ROW_VALUES, self._row_writes.changed)
+                )
+                queue.append(
+                    {**{f"v_{k}": row[k] for k in names}, "a": account, "f": f, "r": ob.ref}
+                )
         self._row_writes.gone.extend(
             {"a": account, "f": f, "r": ref} for f, ref in old if (f, ref) not in kept
         )
@@ -543,6 +567,7 @@ class AccountRepository:
             self.conn.execute(_DELETE_ROWS, w.replaced)
         _DELETE_ROW.executemany(self.conn, w.gone)
         _UPDATE_ROW.executemany(self.conn, w.changed)
+        _UPDATE_AMOUNTS.executemany(self.conn, w.amounts)
         _INSERT_ROWS.executemany(self.conn, w.added)
 
     def _stored(self, state: Any) -> dict[str, Any] | str:
