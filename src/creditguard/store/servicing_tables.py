@@ -9,6 +9,8 @@ never both save from the same read (optimistic check on top of the row lock).
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import (
@@ -133,30 +135,18 @@ obligations = Table(
 
 def unpaid(*components: str) -> ColumnElement[Any]:
     """SQL for an obligation row's due − paid − waived, summed over ``components`` (all four
-    when none are named): the one definition of "unpaid" every store reader uses."""
-    return sum(
-        (
-            obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
-            for c in components or COMPONENTS
-        ),
-        start=literal(0),
-    )
+    when none are named): the one definition of "unpaid" every store reader uses.
 
-
-def _open_obligation() -> ColumnElement[Any]:
-    # Written without bound parameters: a partial index is used only for a query term that is
-    # the same expression, constants included.
-    due = [
+    Written without bound parameters (no ``0 +`` to start the sum): a partial index is used
+    only for a query term that is the same expression, constants included."""
+    terms = [
         obligations.c[f"due_{c}"] - obligations.c[f"paid_{c}"] - obligations.c[f"waived_{c}"]
-        for c in COMPONENTS
+        for c in components or COMPONENTS
     ]
-    total = due[0]
-    for term in due[1:]:
-        total = total + term
-    return total > literal_column("0")
+    return reduce(operator.add, terms)
 
 
-OPEN_OBLIGATION = _open_obligation()
+OPEN_OBLIGATION = unpaid() > literal_column("0")
 """An obligation row with something unpaid, as SQL: the predicate of the partial indexes
 ``ix_obligations_open`` and ``ix_obligations_open_original`` (migration 0007), so a query that
 states it reads only open rows, by account and (original) due date."""
