@@ -235,3 +235,33 @@ def test_the_end_of_days_queries_read_open_obligations_through_the_indexes(
                 assert f"USING INDEX {index} (account_id=? AND " in plan, plan
     finally:
         engine.dispose()
+
+
+def test_postgresql_can_answer_the_activity_question_from_the_partial_indexes(
+    pg_url: str,
+) -> None:
+    """PostgreSQL proves a query term implies an index predicate before it uses the index; with
+    sequential scans off, its plan for the activity question reads both partial indexes (so
+    the predicate as rendered is one it can match)."""
+    from datetime import date
+
+    from sqlalchemy.dialects import postgresql
+
+    from creditguard.servicing import end_of_day
+
+    engine = connect(pg_url)
+    try:
+        upgrade(engine)
+        query = end_of_day._ACTIVE.params(
+            borrowers=["B1", "B2"], on=date(2026, 5, 1), soon=date(2026, 5, 4)
+        )
+        sql = str(
+            query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        )
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + sql))
+        for index in _OPEN_INDEXES:
+            assert f" on {index} " in plan or f" using {index} " in plan, plan
+    finally:
+        engine.dispose()
