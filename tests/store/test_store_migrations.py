@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Engine, MetaData, Text, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 
+import creditguard.store
+from creditguard.servicing import end_of_day
 from creditguard.store import tables
 from creditguard.store.db import connect
 from creditguard.store.migrate import alembic_config, current, heads, main, upgrade
+from creditguard.store.servicing_tables import OPEN_OBLIGATION
 
 CORE_TABLES = {
     "journal_entries",
@@ -188,13 +194,6 @@ def test_0007_open_obligations_indexes_are_partial_and_reversible(empty_db_url: 
 def test_0007_predicate_is_the_one_queries_state() -> None:
     """The migration's predicate text is what OPEN_OBLIGATION renders on both dialects: a
     partial index serves only a query term equal to its predicate."""
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    import creditguard.store
-    from creditguard.store.servicing_tables import OPEN_OBLIGATION
-
     path = Path(creditguard.store.__file__).parent / "migrations/versions/v0007_open_obligations.py"
     spec = spec_from_file_location("v0007_open_obligations", path)
     assert spec is not None and spec.loader is not None
@@ -205,32 +204,34 @@ def test_0007_predicate_is_the_one_queries_state() -> None:
         assert rendered == migration.OPEN
 
 
+_ON, _SOON = date(2026, 5, 1), date(2026, 5, 4)
+
+
+def _plan(engine: Engine, query: Any, explain: str, setup: str | None = None) -> str:
+    """``explain`` (the database's plan command) of ``query`` with its values written in (a
+    plan for bound parameters may not prove a partial index's predicate), one line per step."""
+    dialect = postgresql.dialect() if engine.dialect.name == "postgresql" else sqlite.dialect()
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if setup is not None:
+            conn.exec_driver_sql(setup)
+        return "\n".join(str(row[-1]) for row in conn.exec_driver_sql(f"{explain} {sql}"))
+
+
 def test_the_end_of_days_queries_read_open_obligations_through_the_indexes(
     tmp_path: Path,
 ) -> None:
     """SQLite's plans for the daily activity question and the obligation load go through both
     partial indexes (a partial index is used only when the query states its predicate exactly)."""
-    from datetime import date
-
-    from sqlalchemy.dialects import sqlite
-
-    from creditguard.servicing import end_of_day
-
     engine = connect(f"sqlite:///{tmp_path / 'plan.sqlite'}")
     try:
         upgrade(engine)
-        on, soon = date(2026, 5, 1), date(2026, 5, 4)
         queries = (
-            end_of_day._ACTIVE.params(borrowers=["B1", "B2"], on=on, soon=soon),
-            end_of_day._LOAD_OBLIGATIONS.params(accounts=["L1", "C1"], on=on, soon=soon),
+            end_of_day._ACTIVE.params(borrowers=["B1", "B2"], on=_ON, soon=_SOON),
+            end_of_day._LOAD_OBLIGATIONS.params(accounts=["L1", "C1"], on=_ON, soon=_SOON),
         )
         for query in queries:
-            sql = str(
-                query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-            )
-            with engine.connect() as conn:
-                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
-                plan = " | ".join(str(row[-1]) for row in rows)
+            plan = _plan(engine, query, "EXPLAIN QUERY PLAN")
             for index in _OPEN_INDEXES:
                 assert f"USING INDEX {index} (account_id=? AND " in plan, plan
     finally:
@@ -243,24 +244,11 @@ def test_postgresql_can_answer_the_activity_question_from_the_partial_indexes(
     """PostgreSQL proves a query term implies an index predicate before it uses the index; with
     sequential scans off, its plan for the activity question reads both partial indexes (so
     the predicate as rendered is one it can match)."""
-    from datetime import date
-
-    from sqlalchemy.dialects import postgresql
-
-    from creditguard.servicing import end_of_day
-
     engine = connect(pg_url)
     try:
         upgrade(engine)
-        query = end_of_day._ACTIVE.params(
-            borrowers=["B1", "B2"], on=date(2026, 5, 1), soon=date(2026, 5, 4)
-        )
-        sql = str(
-            query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-        )
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            plan = "\n".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + sql))
+        query = end_of_day._ACTIVE.params(borrowers=["B1", "B2"], on=_ON, soon=_SOON)
+        plan = _plan(engine, query, "EXPLAIN", setup="SET enable_seqscan = off")
         for index in _OPEN_INDEXES:
             assert f" on {index} " in plan or f" using {index} " in plan, plan
     finally:
