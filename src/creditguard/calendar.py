@@ -66,12 +66,12 @@ def month_end(year: int, month: int) -> int:
     return _stdlib_calendar.monthrange(year, month)[1]
 
 
-_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+_MONTH_RE = re.compile(r"[0-9]{4}-[0-9]{2}")  # ASCII digits; fullmatch: no trailing newline
 
 
 def month_bounds(month: object, field: str = "month") -> tuple[date, date]:
     """The first and last day of the calendar month ``YYYY-MM``; refuse anything else."""
-    if not isinstance(month, str) or not _MONTH_RE.match(month):
+    if not isinstance(month, str) or not _MONTH_RE.fullmatch(month):
         raise InputError(field, f"{month!r} is not a month in the form YYYY-MM")
     year, mon = int(month[:4]), int(month[5:])
     if not 1 <= mon <= 12:

@@ -28,7 +28,17 @@ def test_month_bounds_of_yyyy_mm() -> None:
     assert month_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
     assert month_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
     assert month_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
-    for bad in ("2026-13", "2026-00", "2026-4", "26-04", "2026-04-01", "", None):
+    for bad in (
+        "2026-13",
+        "2026-00",
+        "2026-4",
+        "26-04",
+        "2026-04-01",
+        "2026-04\n",
+        "２０２６-04",
+        "",
+        None,
+    ):
         with pytest.raises(InputError, match="as_of_month") as caught:
             month_bounds(bad, "as_of_month")
         assert caught.value.field == "as_of_month"

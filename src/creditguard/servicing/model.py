@@ -174,12 +174,10 @@ class DomainEvent:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def check_outage_window(start: date, end: date, relief_days: object) -> int:
+def check_outage_window(start: date, end: date, relief_days: object) -> None:
     """Refuse an outage window [start, end] that ends before it starts, or relief days that are
-    not a whole number ≥ 0 (SPEC §6); return the relief days. One rule for lines, loans and the
-    declaration itself."""
+    not a whole number ≥ 0 (SPEC §6). One rule for lines, loans and the declaration itself."""
     if end < start:
         raise InputError("end", f"{end} is before the start {start}")
     if isinstance(relief_days, bool) or not isinstance(relief_days, int) or relief_days < 0:
         raise InputError("relief_days", f"must be a whole number of days ≥ 0, got {relief_days!r}")
-    return relief_days
