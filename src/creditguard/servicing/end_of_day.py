@@ -419,6 +419,19 @@ _QUIET_STATUS = and_(
 REMINDER_HORIZON = 3  # days: PaymentDueSoon goes out at T−3 and T−1
 
 
+def _horizon(on: date) -> date:
+    """The last due date whose obligation can change anything on ``on`` (the reminders')."""
+    return on + timedelta(days=REMINDER_HORIZON)
+
+
+# "Due by the horizon", by the moved and by the original date, and "due today": the activity
+# question and the obligation load state them alike (each with the open-obligation predicate
+# where it reads the partial indexes).
+_DUE_SOON = obligations.c.due_date <= bindparam("soon")
+_ORIGINALLY_DUE_SOON = obligations.c.original_due_date <= bindparam("soon")
+_DUE_TODAY = obligations.c.due_date == bindparam("on")
+
+
 _CHUNK: BindParameter[Any] = bindparam("borrowers", expanding=True)
 _LINE = accounts.alias("line")
 # An account whose day can change something (see _active_borrowers).
@@ -428,9 +441,7 @@ _ACTIVE_ACCOUNT = or_(
     accounts.c.status.not_in(("active", "settled")),
     # Cheapest first (SQLite stops at the first true term): today's due rows and entries are
     # read once through their date indexes, the open obligations through their partial index.
-    accounts.c.account_id.in_(
-        select(obligations.c.account_id).where(obligations.c.due_date == bindparam("on"))
-    ),
+    accounts.c.account_id.in_(select(obligations.c.account_id).where(_DUE_TODAY)),
     accounts.c.account_id.in_(
         select(journal_entries.c.account_ref).where(
             journal_entries.c.business_date == bindparam("on")
@@ -440,14 +451,13 @@ _ACTIVE_ACCOUNT = or_(
     .where(outbox_events.c.account_ref == accounts.c.account_id)
     .where(outbox_events.c.business_date == bindparam("on")),
     # Two questions, one per partial index, each a range read of the account's open rows.
-    exists()
-    .where(obligations.c.account_id == accounts.c.account_id)
-    .where(OPEN_OBLIGATION)
-    .where(obligations.c.due_date <= bindparam("soon")),
-    exists()
-    .where(obligations.c.account_id == accounts.c.account_id)
-    .where(OPEN_OBLIGATION)
-    .where(obligations.c.original_due_date <= bindparam("soon")),
+    *(
+        exists()
+        .where(obligations.c.account_id == accounts.c.account_id)
+        .where(OPEN_OBLIGATION)
+        .where(due)
+        for due in (_DUE_SOON, _ORIGINALLY_DUE_SOON)
+    ),
 )
 # One pass over the chunk's accounts: each says whether it is active, and a loan drawn from a
 # line names the line's borrower. Every account is returned: filtering in SQL as well would
@@ -482,7 +492,7 @@ def _active_borrowers(conn: Connection, borrowers: Sequence[str], on: date) -> l
     month row. A borrower with one active account is processed whole (cross-default and
     loan-restricts-line stay exact).
     """
-    soon = on + timedelta(days=REMINDER_HORIZON)
+    soon = _horizon(on)
     chunk = list(borrowers)
     members = set(chunk)
     active: set[str] = set()
@@ -538,12 +548,11 @@ _WITH_PENALTY_STATE = obligations.outerjoin(
     ),
 )
 _CHOSEN = obligations.c.account_id.in_(bindparam("accounts", expanding=True))
-_DUE_SOON = obligations.c.due_date <= bindparam("soon")
 _LOAD_BRANCHES = (
     and_(OPEN_OBLIGATION, _DUE_SOON),
-    and_(OPEN_OBLIGATION, obligations.c.original_due_date <= bindparam("soon"), ~_DUE_SOON),
+    and_(OPEN_OBLIGATION, _ORIGINALLY_DUE_SOON, ~_DUE_SOON),
     # Due today implies due by the horizon: an open one is in the first branch.
-    and_(obligations.c.due_date == bindparam("on"), ~OPEN_OBLIGATION),
+    and_(_DUE_TODAY, ~OPEN_OBLIGATION),
 )
 _LOADED = union_all(
     *(
@@ -601,7 +610,7 @@ def _load_frames(
     acc_frame = pl.DataFrame(acc_cols, schema=ACCOUNTS_SCHEMA)
     names = acc_cols["account"]
     row_of = {a: i for i, a in enumerate(names)}
-    soon = on + timedelta(days=REMINDER_HORIZON)
+    soon = _horizon(on)
     ob_rows = conn.execute(_LOAD_OBLIGATIONS, {"accounts": names, "on": on, "soon": soon}).all()
     ob_cols: dict[str, list[Any]] = {c: [] for c in OBLIGATIONS_SCHEMA}
     steps: dict[tuple[str, str], tuple[date | None, int]] = {}
